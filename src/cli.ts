@@ -1,0 +1,240 @@
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '#platform/config/index';
+import { loadCouncil } from '#platform/council/index';
+import { migrateToLatest, openDatabase } from '#platform/db/index';
+import { DataFolderLockedError, lockDataFolder } from '#platform/lock/index';
+import { createLogger } from '#platform/logging/index';
+import type { Platform } from '#platform/platform';
+import { searchAudit } from '#platform/audit/index';
+import { start, type Role } from './main.js';
+import { allMigrations, buildServices, seedDemoCouncil, type Services } from './services.js';
+
+const HELP = `Usage: borough <command> [options]
+
+Running
+  start                      web and worker in one process (the embedded database needs this)
+  web                        the web role only (needs DATABASE_URL)
+  worker                     the background jobs role only (needs DATABASE_URL)
+
+Database
+  migrate                    apply database migrations and exit
+  seed                       load the demo council (development only)
+  db backup <file>           back up the database to a file
+  db restore <file>          restore the database from a backup (the platform must be stopped)
+
+Data
+  import gazetteer <file.csv>   load addresses (columns: uprn,house,street,usrn,locality,town,postcode,lat,lng)
+  import assets <file.geojson>  load located assets (Point features with properties id and kind)
+  export audit [--since YYYY-MM-DD]   the audit log as JSON lines
+  export resident <email>    everything held about a resident, as JSON
+
+Staff users
+  users create --email <e> --name <n> --roles <r,r> [--teams <t,t>]   invite a staff member
+  users reset-mfa <email>    make a staff member set up their authenticator app again
+
+Configuration is read from the environment: see README.md.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+      case 'web':
+      case 'worker':
+        return await run(command === 'start' ? 'all' : command);
+      case 'migrate':
+        return await withPlatform(async () => 0, { migrateOnly: true });
+      case 'seed':
+        return await withPlatform(async (platform, services) => {
+          if (platform.config.production) throw new Error('The demo council is never loaded in production.');
+          await seedDemoCouncil(platform, services);
+          console.log('Demo council loaded.');
+          return 0;
+        });
+      case 'db':
+        return await database(rest);
+      case 'import':
+        return await importData(rest);
+      case 'export':
+        return await exportData(rest);
+      case 'users':
+        return await users(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return command ? 0 : 1;
+      default:
+        console.error(`Unknown command "${command}".\n\n${HELP}`);
+        return 1;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof DataFolderLockedError) {
+      console.error(e.message);
+      return 1;
+    }
+    console.error(e instanceof Error ? e.message : e);
+    return 1;
+  }
+}
+
+async function run(role: Role): Promise<number> {
+  const running = await start(role);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.stop();
+  return 0;
+}
+
+/** Opens the database for a one-off command, holding the data-folder lock in embedded mode. */
+async function withPlatform(fn: (platform: Platform, services: Services) => Promise<number>, opts: { migrateOnly?: boolean } = {}): Promise<number> {
+  const config = loadConfig(process.env, { persistSecret: true });
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const lock = config.databaseUrl ? undefined : lockDataFolder(config.dataDir);
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'pgdata') });
+  try {
+    const applied = await migrateToLatest(database.db, allMigrations());
+    if (opts.migrateOnly) {
+      console.log(applied.length ? `Applied ${applied.length} migrations.` : 'The database is up to date.');
+      return 0;
+    }
+    const platform: Platform = { config, council: loadCouncil(config.councilDir), database, logger };
+    const services = await buildServices(platform);
+    return await fn(platform, services);
+  } finally {
+    await database.close();
+    lock?.release();
+  }
+}
+
+async function database(args: string[]): Promise<number> {
+  const [action, file] = args;
+  if ((action !== 'backup' && action !== 'restore') || !file) {
+    console.error('Usage: borough db backup <file> | borough db restore <file>');
+    return 1;
+  }
+  const config = loadConfig(process.env, { persistSecret: true });
+  const target = path.resolve(file);
+  if (config.databaseUrl) {
+    // PostgreSQL: the standard tools, custom format.
+    const cmd =
+      action === 'backup'
+        ? ['pg_dump', ['--format=custom', `--file=${target}`, config.databaseUrl]]
+        : ['pg_restore', ['--clean', '--if-exists', '--no-owner', `--dbname=${config.databaseUrl}`, target]];
+    const r = spawnSync(cmd[0] as string, cmd[1] as string[], { stdio: 'inherit' });
+    if (r.error) throw new Error(`${cmd[0] as string} is needed for PostgreSQL backups: ${r.error.message}`);
+    return r.status ?? 1;
+  }
+  const lock = lockDataFolder(config.dataDir);
+  const pgdata = path.join(config.dataDir, 'pgdata');
+  try {
+    if (action === 'backup') {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = await PGlite.create(pgdata);
+      const dump = await db.dumpDataDir('gzip');
+      await db.close();
+      writeFileSync(target, Buffer.from(await dump.arrayBuffer()));
+      console.log(`Backed up the embedded database to ${target}`);
+    } else {
+      if (!existsSync(target)) throw new Error(`No backup at ${target}`);
+      const { PGlite } = await import('@electric-sql/pglite');
+      const staging = `${pgdata}.restoring`;
+      rmSync(staging, { recursive: true, force: true });
+      const db = await PGlite.create(staging, { loadDataDir: new Blob([readFileSync(target)]) });
+      await db.query('SELECT 1');
+      await db.close();
+      // Keep the previous data until the restored copy is complete.
+      if (existsSync(pgdata)) renameSync(pgdata, `${pgdata}.before-restore-${Date.now()}`);
+      renameSync(staging, pgdata);
+      console.log(`Restored the embedded database from ${target}`);
+    }
+    return 0;
+  } finally {
+    lock.release();
+  }
+}
+
+async function importData(args: string[]): Promise<number> {
+  const [kind, file] = args;
+  if ((kind !== 'gazetteer' && kind !== 'assets') || !file) {
+    console.error('Usage: borough import gazetteer <file.csv> | borough import assets <file.geojson>');
+    return 1;
+  }
+  const text = readFileSync(path.resolve(file), 'utf8');
+  return withPlatform(async (_platform, services) => {
+    const count = kind === 'gazetteer' ? await services.geo.importAddressesCsv(text) : await services.geo.importAssetsGeoJson(text);
+    console.log(`Imported ${count} ${kind === 'gazetteer' ? 'addresses' : 'assets'}.`);
+    return 0;
+  });
+}
+
+async function exportData(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' } } });
+  const [kind, subject] = positionals;
+  if (kind === 'audit') {
+    return withPlatform(async (platform) => {
+      const out = process.stdout;
+      let page = 1;
+      for (;;) {
+        const r = await searchAudit(platform.database.db, { from: values.since ? new Date(values.since) : undefined, page, pageSize: 200 });
+        for (const row of r.rows) out.write(`${JSON.stringify(row)}\n`);
+        if (page * r.pageSize >= r.total) break;
+        page++;
+      }
+      return 0;
+    });
+  }
+  if (kind === 'resident' && subject) {
+    return withPlatform(async (_platform, services) => {
+      const data = await services.account.residents.exportByEmail(subject);
+      if (!data) {
+        console.error('No resident has that email address.');
+        return 1;
+      }
+      process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      return 0;
+    });
+  }
+  console.error('Usage: borough export audit [--since YYYY-MM-DD] | borough export resident <email>');
+  return 1;
+}
+
+async function users(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { email: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, teams: { type: 'string' } },
+  });
+  const [action, email] = positionals;
+  const list = (v: string | undefined) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+  const { email: newEmail, name, roles, teams } = values;
+  if (action === 'create' && newEmail && name && roles) {
+    return withPlatform(async (_platform, services) => {
+      const link = await services.account.staff.createStaffUser({ email: newEmail, name, roles: list(roles), teams: list(teams) });
+      console.log(`Invited ${newEmail}. They can finish setting up their account at:\n${link}`);
+      return 0;
+    });
+  }
+  if (action === 'reset-mfa' && email) {
+    return withPlatform(async (_platform, services) => {
+      await services.account.staff.resetMfa(email);
+      console.log(`${email} will set up their authenticator app again at their next sign-in.`);
+      return 0;
+    });
+  }
+  console.error('Usage: borough users create --email <e> --name <n> --roles <r,r> [--teams <t,t>] | borough users reset-mfa <email>');
+  return 1;
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test'], { message: 'must be production, development or test' }).default('development'),
+  PORT: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(65535, 'must be at most 65535').default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BOROUGH_BASE_URL: z.string().url('must be a full URL such as https://www.example.gov.uk').optional(),
+  BOROUGH_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BOROUGH_MAIL: z.enum(['database', 'smtp', 'notify'], { message: 'must be database, smtp or notify' }).optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  NOTIFY_API_KEY: z.string().min(20, 'does not look like a GOV.UK Notify API key').optional(),
+  NOTIFY_EMAIL_TEMPLATE_ID: z.string().uuid('must be a template ID (a UUID)').optional(),
+  NOTIFY_SMS_TEMPLATE_ID: z.string().uuid('must be a template ID (a UUID)').optional(),
+  BOROUGH_DEMO: bool.optional(),
+  OIDC_ISSUER: z.string().url('must be the identity provider issuer URL').optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BOROUGH_COUNCIL_DIR: z.string().min(1).optional(),
+});
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  production: boolean;
+  port: number;
+  host: string;
+  baseUrl: string;
+  dataDir: string;
+  councilDir: string;
+  databaseUrl: string | undefined;
+  sessionSecret: string;
+  mail:
+    | { transport: 'database'; from: string }
+    | { transport: 'smtp'; from: string; url: string }
+    | { transport: 'notify'; from: string; apiKey: string; emailTemplateId: string; smsTemplateId: string | undefined };
+  demo: boolean;
+  oidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Borough cannot start because its configuration has problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** The project root: where package.json and council/ live (the same from src/ and dist/src/). */
+export const projectRoot = findProjectRoot(path.dirname(new URL(import.meta.url).pathname));
+function findProjectRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('package.json not found above the platform code');
+}
+
+/**
+ * Reads configuration from the environment and reports every bad value at once.
+ * `persistSecret` lets a development install keep a generated session secret in the data folder.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persistSecret?: boolean } = {}): Config {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const dataDir = path.resolve(e.BOROUGH_DATA_DIR);
+  const demo = e.BOROUGH_DEMO ?? !production;
+
+  if (production && !e.SESSION_SECRET) problems.push('SESSION_SECRET is required in production (at least 32 random characters)');
+  if (production && demo) problems.push('BOROUGH_DEMO must not be on in production: demo users have published passwords');
+  if (production && !e.BOROUGH_BASE_URL) problems.push('BOROUGH_BASE_URL is required in production');
+
+  const from = e.MAIL_FROM ?? 'noreply@borough.invalid';
+  const transport = e.BOROUGH_MAIL ?? (e.NOTIFY_API_KEY ? 'notify' : e.SMTP_URL ? 'smtp' : 'database');
+  let mail: Config['mail'] = { transport: 'database', from };
+  if (transport === 'smtp') {
+    if (!e.SMTP_URL) problems.push('SMTP_URL is required when BOROUGH_MAIL is smtp');
+    else mail = { transport: 'smtp', from, url: e.SMTP_URL };
+  } else if (transport === 'notify') {
+    if (!e.NOTIFY_API_KEY) problems.push('NOTIFY_API_KEY is required when BOROUGH_MAIL is notify');
+    if (!e.NOTIFY_EMAIL_TEMPLATE_ID) problems.push('NOTIFY_EMAIL_TEMPLATE_ID is required when BOROUGH_MAIL is notify');
+    if (e.NOTIFY_API_KEY && e.NOTIFY_EMAIL_TEMPLATE_ID)
+      mail = { transport: 'notify', from, apiKey: e.NOTIFY_API_KEY, emailTemplateId: e.NOTIFY_EMAIL_TEMPLATE_ID, smsTemplateId: e.NOTIFY_SMS_TEMPLATE_ID };
+  }
+  if (production && transport === 'database') problems.push('BOROUGH_MAIL must be smtp or notify in production (set SMTP_URL or NOTIFY_API_KEY)');
+
+  const oidcParts = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET];
+  if (oidcParts.some(Boolean) && !oidcParts.every(Boolean))
+    problems.push('OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together for staff single sign-on');
+
+  if (problems.length) throw new ConfigError(problems);
+
+  let sessionSecret = e.SESSION_SECRET;
+  if (!sessionSecret) {
+    if (opts.persistSecret) {
+      const file = path.join(dataDir, 'session-secret');
+      if (existsSync(file)) sessionSecret = readFileSync(file, 'utf8').trim();
+      else {
+        mkdirSync(dataDir, { recursive: true });
+        sessionSecret = randomBytes(32).toString('hex');
+        writeFileSync(file, sessionSecret, { mode: 0o600 });
+      }
+    } else sessionSecret = randomBytes(32).toString('hex');
+  }
+
+  return {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl: (e.BOROUGH_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    dataDir,
+    councilDir: path.resolve(e.BOROUGH_COUNCIL_DIR ?? path.join(projectRoot, 'council')),
+    databaseUrl: e.DATABASE_URL,
+    sessionSecret,
+    mail,
+    demo,
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_CLIENT_ID && e.OIDC_CLIENT_SECRET
+        ? { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }
+        : undefined,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,192 @@
+import { createTransport as createMailTransport } from 'nodemailer';
+import { NotifyClient } from 'notifications-node-client';
+import type { Config } from '#platform/config/index';
+
+/** An attachment as the outbox stores it: small files only, such as a calendar invitation. */
+export interface StoredAttachment {
+  filename: string;
+  contentType: string;
+  /** Base64. */
+  content: string;
+}
+
+export interface OutgoingEmail {
+  /** The outbox row ID, passed to providers as a reference. */
+  id: string;
+  to: string;
+  from: string;
+  subject: string;
+  body: string;
+  attachments: StoredAttachment[];
+}
+
+export interface OutgoingSms {
+  id: string;
+  to: string;
+  body: string;
+}
+
+export interface DeliveryReceipt {
+  /** The provider's own ID for the message, when it gives one. */
+  providerReference?: string | undefined;
+  /** Attachments the transport could not carry and left out. */
+  droppedAttachments?: number;
+}
+
+export interface Transport {
+  readonly name: string;
+  sendEmail(message: OutgoingEmail): Promise<DeliveryReceipt>;
+  sendSms(message: OutgoingSms): Promise<DeliveryReceipt>;
+  close(): Promise<void>;
+}
+
+/** A failure that trying again will not fix (a rejected address, a channel the transport cannot carry). */
+export class PermanentDeliveryError extends Error {
+  override readonly name = 'PermanentDeliveryError';
+}
+
+/**
+ * Development and test transport: the outbox row itself is the delivered message, readable on the
+ * staff-only messages page.
+ */
+export function createDatabaseTransport(): Transport {
+  return {
+    name: 'database',
+    async sendEmail() {
+      return {};
+    },
+    async sendSms() {
+      return {};
+    },
+    async close() {},
+  };
+}
+
+export interface SmtpTransportOptions {
+  url: string;
+  connectionTimeoutMs?: number;
+  socketTimeoutMs?: number;
+}
+
+function smtpIsPermanent(err: unknown): boolean {
+  const e = err as { code?: string; responseCode?: number };
+  return typeof e.responseCode === 'number' && e.responseCode >= 500 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE');
+}
+
+export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
+  const mailer = createMailTransport({
+    url: opts.url,
+    connectionTimeout: opts.connectionTimeoutMs ?? 10_000,
+    greetingTimeout: opts.connectionTimeoutMs ?? 10_000,
+    socketTimeout: opts.socketTimeoutMs ?? 30_000,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  return {
+    name: 'smtp',
+    async sendEmail(message) {
+      try {
+        const info = await mailer.sendMail({
+          from: message.from,
+          to: message.to,
+          subject: message.subject,
+          text: message.body,
+          attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
+          headers: { 'X-Borough-Message-Id': message.id },
+        });
+        return { providerReference: typeof info.messageId === 'string' ? info.messageId : undefined };
+      } catch (err) {
+        if (smtpIsPermanent(err)) throw new PermanentDeliveryError((err as Error).message);
+        throw err;
+      }
+    },
+    async sendSms() {
+      throw new PermanentDeliveryError('Text messages cannot be sent by SMTP: configure GOV.UK Notify to send them');
+    },
+    async close() {
+      mailer.close();
+    },
+  };
+}
+
+/** The part of the GOV.UK Notify client the transport uses. */
+export interface NotifyClientLike {
+  sendEmail(
+    templateId: string,
+    emailAddress: string,
+    options: { personalisation: Record<string, string>; reference: string },
+  ): Promise<{ data?: { id?: string } }>;
+  sendSms(
+    templateId: string,
+    phoneNumber: string,
+    options: { personalisation: Record<string, string>; reference: string },
+  ): Promise<{ data?: { id?: string } }>;
+}
+
+export interface NotifyTransportOptions {
+  apiKey: string;
+  /** An email template whose subject is `((subject))` and whose body is `((body))`. */
+  emailTemplateId: string;
+  /** A text message template whose body is `((body))`. */
+  smsTemplateId: string | undefined;
+  client?: NotifyClientLike;
+}
+
+/** Turns a Notify API error into a short message without personal data, and says if retrying could help. */
+function notifyError(err: unknown): Error {
+  const e = err as { response?: { status?: number; data?: { errors?: { error?: string; message?: string }[] } }; message?: string };
+  const status = e.response?.status;
+  const first = e.response?.data?.errors?.[0];
+  const detail = first ? `${first.error ?? 'Error'}: ${first.message ?? ''}`.trim() : (e.message ?? String(err));
+  const message = status ? `GOV.UK Notify responded ${status}: ${detail}` : `GOV.UK Notify could not be reached: ${detail}`;
+  // 400 (bad request) and 403 (bad key) will fail the same way again; 429 and 5xx are worth retrying.
+  return status === 400 || status === 403 ? new PermanentDeliveryError(message) : new Error(message);
+}
+
+export function createNotifyTransport(opts: NotifyTransportOptions): Transport {
+  let client = opts.client;
+  const notify = (): NotifyClientLike => (client ??= new NotifyClient(opts.apiKey) as unknown as NotifyClientLike);
+  return {
+    name: 'notify',
+    async sendEmail(message) {
+      // Notify's email templates carry the subject and body; files would need a template with a
+      // link placeholder, so messages with attachments go without them.
+      try {
+        const res = await notify().sendEmail(opts.emailTemplateId, message.to, {
+          personalisation: { subject: message.subject, body: message.body },
+          reference: message.id,
+        });
+        return { providerReference: res.data?.id, droppedAttachments: message.attachments.length };
+      } catch (err) {
+        throw notifyError(err);
+      }
+    },
+    async sendSms(message) {
+      if (!opts.smsTemplateId) throw new PermanentDeliveryError('Text messages need NOTIFY_SMS_TEMPLATE_ID to be set');
+      try {
+        const res = await notify().sendSms(opts.smsTemplateId, message.to, { personalisation: { body: message.body }, reference: message.id });
+        return { providerReference: res.data?.id };
+      } catch (err) {
+        throw notifyError(err);
+      }
+    },
+    async close() {},
+  };
+}
+
+/** The transport the configuration asks for. */
+export function transportFor(mail: Config['mail'], opts: { notifyClient?: NotifyClientLike } = {}): Transport {
+  switch (mail.transport) {
+    case 'database':
+      return createDatabaseTransport();
+    case 'smtp':
+      return createSmtpTransport({ url: mail.url });
+    case 'notify':
+      return createNotifyTransport({
+        apiKey: mail.apiKey,
+        emailTemplateId: mail.emailTemplateId,
+        smsTemplateId: mail.smsTemplateId,
+        ...(opts.notifyClient ? { client: opts.notifyClient } : {}),
+      });
+  }
+}

@@ -1,0 +1,63 @@
+import type { WebModule } from './app.js';
+import type { MigrationSet } from '#platform/db/index';
+import { auditMigrations } from '#platform/audit/index';
+import { createGeography, geoMigrations, type Geography } from '#platform/geo/index';
+import { sessionMigrations } from '#platform/http/migrations';
+import { createJobs, type Jobs } from '#platform/jobs/index';
+import { createNotifier, notifyMigrations, type Notifier } from '#platform/notify/index';
+import type { Platform } from '#platform/platform';
+import { accountMigrations, createAccount, type Account } from '#modules/account/index';
+
+/** The one bag of services built at start (and over a fresh database in tests). */
+export interface Services {
+  jobs: Jobs;
+  notifier: Notifier;
+  geo: Geography;
+  account: Account;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+}
+
+export function allMigrations(): MigrationSet[] {
+  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, accountMigrations];
+}
+
+export async function buildServices(platform: Platform): Promise<Services> {
+  const { database, logger, config } = platform;
+  const jobs = createJobs({ pool: database.pool, logger });
+  const notifier = createNotifier({ db: database.db, jobs, config, logger });
+  const geo = createGeography(database.db);
+  const account = createAccount({ platform, jobs, notifier, geo });
+  let working = false;
+  return {
+    jobs,
+    notifier,
+    geo,
+    account,
+    async startWorker() {
+      if (working) return;
+      working = true;
+      await jobs.start();
+      await notifier.start();
+    },
+    async stopWorker() {
+      if (!working) return;
+      working = false;
+      await jobs.stop();
+    },
+  };
+}
+
+export function webModules(_platform: Platform, services: Services): WebModule[] {
+  return [services.account.web];
+}
+
+/** Loads the fictional demo council on first start (never in production: config refuses it). */
+export async function seedDemoCouncil(platform: Platform, services: Services): Promise<void> {
+  const t0 = performance.now();
+  const { readFileSync } = await import('node:fs');
+  const params = JSON.parse(readFileSync(`${platform.config.councilDir}/demo-borough.json`, 'utf8')) as unknown;
+  await services.geo.seedDemo(params);
+  await services.account.seedDemo();
+  platform.logger.info({ ms: Math.round(performance.now() - t0) }, 'demo council ready');
+}

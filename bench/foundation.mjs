@@ -167,7 +167,12 @@ function targetsOf(load, memory) {
     const figures = load[t.path];
     targets.push({ name: `${t.path} rps ratio platform/bare`, value: figures.ratio, target: `>= ${t.ratioTarget}`, pass: figures.ratio >= t.ratioTarget });
     if (t.p95TargetMs !== undefined) {
-      targets.push({ name: `${t.path} p95 latency (ms)`, value: figures.platform.p95Ms, target: `< ${t.p95TargetMs}`, pass: figures.platform.p95Ms < t.p95TargetMs });
+      targets.push({
+        name: `${t.path} p95 latency (ms)`,
+        value: figures.platform.p95Ms,
+        target: `< ${t.p95TargetMs}`,
+        pass: figures.platform.p95Ms < t.p95TargetMs,
+      });
     }
     const failures = figures.platform.errors + figures.platform.non2xx;
     targets.push({ name: `${t.path} errors + non-2xx`, value: failures, target: '= 0', pass: failures === 0 });
@@ -194,13 +199,17 @@ function report(result) {
   );
   out.push(`Graceful stop after SIGTERM: ${coldStart.stopMedianMs} ms median on the existing folder.`);
   out.push('');
-  out.push(`Throughput and latency: ${CONNECTIONS} connections, ${DURATION_SEC} s per run after a ${WARMUP_SEC} s warm-up, runs alternated, median of ${ROUNDS}`);
+  out.push(
+    `Throughput and latency: ${CONNECTIONS} connections, ${DURATION_SEC} s per run after a ${WARMUP_SEC} s warm-up, runs alternated, median of ${ROUNDS}`,
+  );
   const rows = [];
   for (const t of PATHS) {
     const figures = load[t.path];
     for (const name of ['platform', 'bare']) {
       const s = figures[name];
-      s.runs.forEach((r, i) => rows.push([t.path, name, `run ${i + 1}`, r.rps, r.p50Ms.toFixed(2), r.p95Ms.toFixed(2), r.p99Ms.toFixed(2), r.errors, r.non2xx]));
+      s.runs.forEach((r, i) =>
+        rows.push([t.path, name, `run ${i + 1}`, r.rps, r.p50Ms.toFixed(2), r.p95Ms.toFixed(2), r.p99Ms.toFixed(2), r.errors, r.non2xx]),
+      );
       rows.push([t.path, name, 'median', s.rps, s.p50Ms.toFixed(2), s.p95Ms.toFixed(2), s.p99Ms.toFixed(2), s.errors, s.non2xx]);
     }
   }
@@ -213,7 +222,13 @@ function report(result) {
   out.push(`Memory (platform RSS): idle after start ${memory.idleMb} MB, peak under load ${memory.peakMb} MB (${memory.samples} samples every 200 ms)`);
   out.push('');
   out.push('Targets');
-  out.push(table(['measure', 'value', 'target', 'result'], targets.map((t) => [t.name, t.value, t.target, t.pass ? 'met' : 'MISSED']), 1));
+  out.push(
+    table(
+      ['measure', 'value', 'target', 'result'],
+      targets.map((t) => [t.name, t.value, t.target, t.pass ? 'met' : 'MISSED']),
+      1,
+    ),
+  );
   out.push('');
   console.log(out.join('\n'));
   console.log(JSON.stringify(result));

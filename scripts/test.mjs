@@ -3,9 +3,12 @@
 // ARCHITECTURE.md section 5. Layers whose tools are missing are skipped, and the summary says why.
 //
 //   node scripts/test.mjs                      everything
-//   node scripts/test.mjs --only=unit          one layer: unit | postgres | browser (comma-separated for several)
+//   node scripts/test.mjs --only=unit          unit + HTTP tests over PGlite; or postgres, or browser (a,b for several)
 //   node scripts/test.mjs --skip-lint          everything except eslint and prettier
 //   node scripts/test.mjs --only=unit security only test files whose path contains "security"
+//
+// TEST_DATABASE_URL names a PostgreSQL server for layer 3 (otherwise a throwaway one is started);
+// CHROMIUM_PATH overrides /usr/bin/chromium; TEST_BUDGET_MINUTES (27) bounds the whole run.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -18,7 +21,6 @@ const LAYERS = ['unit', 'postgres', 'browser'];
 const MINUTE = 60_000;
 /** The whole run stops starting new work after this, so CI always ends well inside 30 minutes. */
 const BUDGET_MS = Number(process.env.TEST_BUDGET_MINUTES ?? 27) * MINUTE;
-const TEST_TIMEOUT_MS = 120_000;
 const startedAt = Date.now();
 
 // ---------------------------------------------------------------------------------------------
@@ -26,7 +28,13 @@ const startedAt = Date.now();
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n').replace(/^\/\/ ?/gm, ''));
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 11)
+      .join('\n')
+      .replace(/^\/\/ ?/gm, ''),
+  );
   process.exit(0);
 }
 let only;
@@ -116,7 +124,10 @@ function remainingBudget() {
   return BUDGET_MS - (Date.now() - startedAt);
 }
 
+let shuttingDown = false;
 async function shutDown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
   console.error(red(`\n${signal}: stopping.`));
   for (const child of running) killGroup(child, 'SIGTERM');
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -124,6 +135,18 @@ async function shutDown(signal) {
 }
 process.once('SIGINT', () => void shutDown('SIGINT'));
 process.once('SIGTERM', () => void shutDown('SIGTERM'));
+process.once('SIGHUP', () => void shutDown('SIGHUP'));
+// Whoever reads the output has gone (a closed pipe): stop rather than test unseen.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') void shutDown('output closed');
+});
+
+/** Last resort when the runner exits abruptly: synchronous clean-ups only. */
+const exitCleanups = [];
+process.on('exit', () => {
+  for (const child of running) killGroup(child, 'SIGKILL');
+  for (const cleanup of exitCleanups) cleanup();
+});
 
 const tool = (relative) => path.join(root, 'node_modules', relative);
 
@@ -166,7 +189,7 @@ function testEnv(extra) {
  * Runs test files through node's test runner with the spec reporter, and reads its closing
  * counts (`ℹ pass N`, `ℹ fail N`, ...) from the output as it passes through.
  */
-async function nodeTest(files, { env, concurrency, timeoutMs }) {
+async function nodeTest(files, { env, concurrency, timeoutMs, fileTimeoutMs }) {
   const summary = {};
   let partial = '';
   const nodeArgs = [
@@ -175,7 +198,8 @@ async function nodeTest(files, { env, concurrency, timeoutMs }) {
     'tsx',
     '--test',
     `--test-concurrency=${concurrency}`,
-    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    // Applies to each file as a whole as well as to each test in it.
+    `--test-timeout=${fileTimeoutMs}`,
     ...(canForceExit ? ['--test-force-exit'] : []),
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
@@ -237,10 +261,9 @@ function skipped(why) {
 }
 
 function fromTests(run, files, note) {
-  const why = [run.timedOut ? 'timed out' : '', !run.counts && !run.timedOut && run.code !== 0 ? 'the test runner did not finish' : '', note]
-    .filter(Boolean)
-    .join('; ');
-  return { result: run.code === 0 ? 'passed' : 'failed', counts: run.counts, why: why || `${files.length} file${files.length === 1 ? '' : 's'}` };
+  const problems = [run.timedOut && 'timed out', !run.counts && !run.timedOut && run.code !== 0 && 'the test runner stopped before its summary'];
+  const why = [...problems, `${files.length} file${files.length === 1 ? '' : 's'}`, note].filter(Boolean).join('; ');
+  return { result: run.code === 0 ? 'passed' : 'failed', counts: run.counts, why };
 }
 
 async function lint() {
@@ -284,7 +307,7 @@ async function unitLayer() {
   if (!wanted('unit')) return skipped(`not selected (--only=${only.join(',')})`);
   if (integrationAndUnitFiles.length === 0) return skipped('no test files found');
   console.log(dim(`${integrationAndUnitFiles.length} files, embedded PGlite database`));
-  const outcome = await nodeTest(integrationAndUnitFiles, { env: testEnv({}), concurrency: 2, timeoutMs: 12 * MINUTE });
+  const outcome = await nodeTest(integrationAndUnitFiles, { env: testEnv({}), concurrency: 2, timeoutMs: 12 * MINUTE, fileTimeoutMs: 5 * MINUTE });
   return fromTests(outcome, integrationAndUnitFiles);
 }
 
@@ -295,7 +318,12 @@ async function postgresLayer() {
   if ('skip' in server) return skipped(server.skip);
   try {
     console.log(dim(`${postgresFiles.length} files against ${server.description}`));
-    const outcome = await nodeTest(postgresFiles, { env: testEnv({ TEST_DATABASE_URL: server.url }), concurrency: 2, timeoutMs: 12 * MINUTE });
+    const outcome = await nodeTest(postgresFiles, {
+      env: testEnv({ TEST_DATABASE_URL: server.url }),
+      concurrency: 2,
+      timeoutMs: 12 * MINUTE,
+      fileTimeoutMs: 5 * MINUTE,
+    });
     return fromTests(outcome, postgresFiles, server.description);
   } finally {
     await server.stop();
@@ -310,8 +338,19 @@ async function browserLayer() {
   }
   if (browserFiles.length === 0) return skipped('no test files in test/browser');
   console.log(dim(`${browserFiles.length} files in ${chromium}`));
-  const outcome = await nodeTest(browserFiles, { env: testEnv({ CHROMIUM_PATH: chromium }), concurrency: 2, timeoutMs: 12 * MINUTE });
-  return fromTests(outcome, browserFiles, path.basename(chromium));
+  // The first test file to start the platform leaves a seeded data folder here for the others to copy.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'borough-browser-run-'));
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  cleanups.push(async () => removeScratch());
+  exitCleanups.push(removeScratch);
+  const outcome = await nodeTest(browserFiles, {
+    env: testEnv({ CHROMIUM_PATH: chromium, BOROUGH_TEST_TEMPLATE_DIR: path.join(scratch, 'template') }),
+    concurrency: 2,
+    timeoutMs: 12 * MINUTE,
+    fileTimeoutMs: 8 * MINUTE,
+  });
+  removeScratch();
+  return fromTests(outcome, browserFiles, `Chromium at ${chromium}`);
 }
 
 function isExecutable(file) {
@@ -431,6 +470,10 @@ async function startCluster(bin, owner) {
       setTimeout(() => postgres.kill('SIGKILL'), 10_000).unref();
     }));
   cleanups.push(stop);
+  exitCleanups.push(() => {
+    if (!exited) postgres.kill('SIGQUIT'); // immediate shutdown
+    removeDir();
+  });
 
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const { default: pg } = await import('pg');
@@ -463,7 +506,12 @@ async function startCluster(bin, owner) {
 // ---------------------------------------------------------------------------------------------
 // The run
 
-console.log(bold('Borough test suite') + dim(`  (node ${process.versions.node}, ${os.cpus().length} CPUs${only ? `, --only=${only.join(',')}` : ''}${filters.length ? `, files matching ${filters.join(' ')}` : ''})`));
+console.log(
+  bold('Borough test suite') +
+    dim(
+      `  (node ${process.versions.node}, ${os.cpus().length} CPUs${only ? `, --only=${only.join(',')}` : ''}${filters.length ? `, files matching ${filters.join(' ')}` : ''})`,
+    ),
+);
 
 await step('lint', '1/6 Lint: eslint . && prettier --check .', lint);
 await step('typecheck', '2/6 Typecheck: tsc --noEmit -p .', typecheck);

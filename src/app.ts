@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -34,6 +34,8 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 declare module 'fastify' {
   interface FastifyReply {
+    /** This response's Content Security Policy nonce for script tags. */
+    scriptNonce: string;
     /** What every page's template sees (set by @fastify/view's decorator). */
     locals: Record<string, unknown>;
   }
@@ -64,62 +66,24 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     trustProxy: config.production,
   });
 
-  // 1. Security headers, with a fresh nonce for every page's script tags and no inline script.
+  // 1. Security headers. Helmet sets the fixed ones; the Content Security Policy carries a fresh
+  //    nonce per response for the page's script tags, and pages have no inline script at all.
   await app.register(fastifyHelmet, {
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        upgradeInsecureRequests: config.production ? [] : null,
-      },
-    },
+    contentSecurityPolicy: false,
     hsts: config.production ? { maxAge: 31536000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   });
-
-  // 2. Sessions in the database; cookies HttpOnly, SameSite=Lax, Secure over HTTPS.
-  await app.register(fastifyCookie);
-  await app.register(fastifySession, {
-    secret: config.sessionSecret,
-    cookieName: 'borough_session',
-    store: new DatabaseSessionStore(database.db, SESSION_IDLE_MS),
-    saveUninitialized: false,
-    rolling: true,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: SESSION_IDLE_MS, path: '/' },
+  const csp = contentSecurityPolicy(config.production);
+  app.decorateReply('scriptNonce', '');
+  app.addHook('onRequest', (_request, reply, done) => {
+    const nonce = nextNonce();
+    reply.scriptNonce = nonce;
+    reply.header('content-security-policy', csp(nonce));
+    done();
   });
 
-  // 3. Bodies and CSRF: every state-changing request carries the session's token.
-  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
-  await app.register(fastifyCsrf, {
-    sessionPlugin: '@fastify/session',
-    getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined) ?? '',
-  });
-  app.addHook('preHandler', (request, reply, done) => {
-    if (!UNSAFE.has(request.method) || request.routeOptions.config?.csrf === false) return done();
-    app.csrfProtection(request, reply, done);
-  });
-
-  // 4. Rate limits are set per route (sign-in, registration, links); none globally.
-  await app.register(fastifyRateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, context) => {
-      const err = new HttpError(429, 'Too many requests');
-      (err as HttpError & { retryAfter?: string }).retryAfter = context.after;
-      return err;
-    },
-  });
-
-  // 5. Views: Nunjucks with GOV.UK and MOJ Frontend macros.
+  // 2. Views: Nunjucks with GOV.UK and MOJ Frontend macros, and what every page's layout needs.
   const moduleTemplates = modules.flatMap((m) => (m.templates ? [m.templates] : []));
   await app.register(fastifyView, {
     engine: { nunjucks },
@@ -127,27 +91,42 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     production: config.production || config.env === 'test',
     options: { autoescape: true, throwOnUndefined: false, onConfigure: configureNunjucks },
   });
+  const residentNavigation = modules.flatMap((m) => m.residentNavigation ?? []);
+  const homeServices = modules.flatMap((m) => m.homeServices ?? []);
+  app.addHook('onRequest', (request, reply, done) => {
+    const currentPath = request.url.split('?')[0] ?? '/';
+    reply.locals = {
+      ...reply.locals,
+      council: council.profile,
+      councilLogoSvg: council.logoSvg,
+      cspNonce: reply.scriptNonce,
+      currentPath,
+      residentNavigation: residentNavigation.map((n) => ({ ...n, active: currentPath.startsWith(n.href) })),
+      homeServices,
+      csrfToken: () => reply.generateCsrf(),
+    };
+    done();
+  });
 
-  // 6. Static assets, served by the platform itself (no CDN).
+  // 3. GOV.UK-style error pages, never a stack trace; set first so every scope inherits them.
+  app.setNotFoundHandler((request, reply) => renderError(request, reply, new HttpError(404, 'Page not found')));
+  app.setErrorHandler((error, request, reply) => renderError(request, reply, error));
+
+  // 4. Health and static assets, served by the platform itself (no CDN), without sessions.
+  app.get('/healthz', async (_request, reply) => {
+    const ok = await health.check();
+    return reply.code(ok ? 200 : 503).send(ok ? { status: 'ok', database: database.kind } : { status: 'unavailable', database: database.kind });
+  });
+  const health = databaseHealth(database.pool);
   const cacheFor = config.production ? 86400 * 1000 : 0;
-  await app.register(fastifyStatic, {
-    root: path.join(projectRoot, 'node_modules/govuk-frontend/dist/govuk'),
-    prefix: '/assets/govuk/',
-    maxAge: cacheFor,
-    decorateReply: false,
-  });
-  await app.register(fastifyStatic, {
-    root: path.join(projectRoot, 'node_modules/@ministryofjustice/frontend/moj'),
-    prefix: '/assets/moj/',
-    maxAge: cacheFor,
-    decorateReply: false,
-  });
-  await app.register(fastifyStatic, {
-    root: path.join(projectRoot, 'src/platform/views/public/js'),
-    prefix: '/assets/js/',
-    maxAge: cacheFor,
-    decorateReply: false,
-  });
+  const assets: [string, string][] = [
+    ['/assets/govuk/', 'node_modules/govuk-frontend/dist/govuk'],
+    ['/assets/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
+    ['/assets/js/', 'src/platform/views/public/js'],
+  ];
+  for (const [prefix, folder] of assets) {
+    await app.register(fastifyStatic, { root: path.join(projectRoot, folder), prefix, maxAge: cacheFor, decorateReply: false });
+  }
   await app.register(fastifyStatic, {
     root: path.join(projectRoot, 'dist/public'),
     prefix: '/assets/',
@@ -157,61 +136,110 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     wildcard: false,
     allowedPath: (p) => /^\/(resident|staff)\.css$/.test(p),
   });
-  app.get('/assets/council.css', (_req, reply) =>
-    reply
-      .type('text/css')
-      .header('cache-control', `public, max-age=${cacheFor / 1000}`)
-      .send(council.css),
-  );
-  if (council.logoSvg) {
-    const logo = council.logoSvg;
-    app.get('/assets/council-logo.svg', (_req, reply) =>
-      reply
-        .type('image/svg+xml')
-        .header('cache-control', `public, max-age=${cacheFor / 1000}`)
-        .send(logo),
-    );
-  }
+  const cacheControl = `public, max-age=${cacheFor / 1000}`;
+  app.get('/assets/council.css', (_req, reply) => reply.type('text/css').header('cache-control', cacheControl).send(council.css));
+  const logo = council.logoSvg;
+  if (logo) app.get('/assets/council-logo.svg', (_req, reply) => reply.type('image/svg+xml').header('cache-control', cacheControl).send(logo));
 
-  // 7. What every page's layout needs.
-  const residentNavigation = modules.flatMap((m) => m.residentNavigation ?? []);
-  const homeServices = modules.flatMap((m) => m.homeServices ?? []);
-  const locals = (request: FastifyRequest, reply: FastifyReply) => ({
-    council: council.profile,
-    councilLogoSvg: council.logoSvg,
-    cspNonce: reply.cspNonce?.script,
-    currentPath: request.url.split('?')[0],
-    residentNavigation: residentNavigation.map((n) => ({ ...n, active: request.url.startsWith(n.href) })),
-    homeServices,
-    csrfToken: () => reply.generateCsrf(),
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    const session = request.session;
-    if (session?.startedAt && Date.now() - session.startedAt > SESSION_ABSOLUTE_MS) {
-      // Absolute timeout: however active, a session ends after SESSION_ABSOLUTE_MS.
-      await session.regenerate();
+  // 5. Information pages: the same for every visitor, so rendered once per address and served
+  //    with this response's nonce. No session is needed to read them.
+  const rendered = new Map<string, string>();
+  const informationPage = (template: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = request.url.split('?')[0] ?? '/';
+    let html = rendered.get(key);
+    if (html === undefined) {
+      html = await app.view(template, { ...reply.locals, cspNonce: NONCE_SLOT, csrfToken: undefined });
+      if (config.production || config.env === 'test') rendered.set(key, html);
     }
-    reply.locals = { ...reply.locals, ...locals(request, reply) };
+    return reply.type('text/html; charset=utf-8').send(html.replaceAll(NONCE_SLOT, reply.scriptNonce));
+  };
+  app.get('/', informationPage('pages/home.njk'));
+  for (const page of ['accessibility', 'privacy', 'cookies', 'contact']) app.get(`/${page}`, informationPage(`pages/${page}.njk`));
+
+  // 6. The rest of the site: sessions, form bodies, CSRF, rate limits, and the capabilities.
+  await app.register(async (site) => {
+    // Sessions in the database; cookies HttpOnly, SameSite=Lax, Secure over HTTPS.
+    await site.register(fastifyCookie);
+    await site.register(fastifySession, {
+      secret: config.sessionSecret,
+      cookieName: 'borough_session',
+      store: new DatabaseSessionStore(database.db, SESSION_IDLE_MS),
+      saveUninitialized: false,
+      rolling: true,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: SESSION_IDLE_MS, path: '/' },
+    });
+    site.addHook('onRequest', async (request) => {
+      const session = request.session;
+      // Absolute timeout: however active, a signed-in session ends SESSION_ABSOLUTE_MS after sign-in.
+      if (session?.startedAt && Date.now() - session.startedAt > SESSION_ABSOLUTE_MS) await session.regenerate();
+    });
+
+    // Every state-changing request carries the session's CSRF token.
+    await site.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+    await site.register(fastifyCsrf, {
+      sessionPlugin: '@fastify/session',
+      getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined) ?? '',
+    });
+    site.addHook('preHandler', (request, reply, done) => {
+      if (!UNSAFE.has(request.method) || request.routeOptions.config?.csrf === false) return done();
+      site.csrfProtection(request, reply, done);
+    });
+
+    // Rate limits are set per route (sign-in, registration, links); none globally.
+    await site.register(fastifyRateLimit, {
+      global: false,
+      errorResponseBuilder: (_req, context) => {
+        const err = new HttpError(429, 'Too many requests');
+        (err as HttpError & { retryAfter?: string }).retryAfter = context.after;
+        return err;
+      },
+    });
+
+    for (const m of modules) await site.register(async (scope) => m.register(scope));
   });
-
-  // 8. Platform pages.
-  app.get('/healthz', async (_request, reply) => {
-    const ok = await databaseAnswers(database.pool);
-    return reply.code(ok ? 200 : 503).send(ok ? { status: 'ok', database: database.kind } : { status: 'unavailable', database: database.kind });
-  });
-  app.get('/', (_req, reply) => reply.view('pages/home.njk'));
-  for (const page of ['accessibility', 'privacy', 'cookies', 'contact']) {
-    app.get(`/${page}`, (_req, reply) => reply.view(`pages/${page}.njk`));
-  }
-
-  // 9. GOV.UK-style error pages; never a stack trace. Set before the capabilities so their scopes inherit them.
-  app.setNotFoundHandler((request, reply) => renderError(request, reply, new HttpError(404, 'Page not found')));
-  app.setErrorHandler((error, request, reply) => renderError(request, reply, error));
-
-  // 10. Capabilities.
-  for (const m of modules) await app.register(async (scope) => m.register(scope), {});
 
   return app as unknown as FastifyInstance;
+}
+
+const NONCE_SLOT = '__borough_csp_nonce__';
+
+/** Nonces from a pool of cryptographically random bytes, refilled as it runs out. */
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+function nextNonce(): string {
+  if (nonceOffset + 16 > noncePool.length) {
+    noncePool = randomBytes(16 * 1024);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.toString('base64', nonceOffset, nonceOffset + 16);
+  nonceOffset += 16;
+  return nonce;
+}
+
+function contentSecurityPolicy(production: boolean): (nonce: string) => string {
+  const before = "default-src 'self';script-src 'self' 'nonce-";
+  const after = `';style-src 'self';img-src 'self' data:;font-src 'self';connect-src 'self';form-action 'self';frame-ancestors 'none';object-src 'none';base-uri 'none'${production ? ';upgrade-insecure-requests' : ''}`;
+  return (nonce) => before + nonce + after;
+}
+
+/**
+ * Whether the database answers, asked at most once a second however many health checks arrive:
+ * load balancers and monitors poll this, and it must not itself load the database.
+ */
+function databaseHealth(pool: Platform['database']['pool'], maxAgeMs = 1000) {
+  let last: { at: number; ok: boolean } | undefined;
+  let inFlight: Promise<boolean> | undefined;
+  return {
+    async check(): Promise<boolean> {
+      if (last && Date.now() - last.at < maxAgeMs) return last.ok;
+      inFlight ??= databaseAnswers(pool).then((ok) => {
+        last = { at: Date.now(), ok };
+        inFlight = undefined;
+        return ok;
+      });
+      return inFlight;
+    },
+  };
 }
 
 function statusOf(error: unknown): number {

@@ -180,11 +180,10 @@ async function exportData(args: string[]): Promise<number> {
   const [kind, subject] = positionals;
   if (kind === 'audit') {
     return withPlatform(async (platform) => {
-      const out = process.stdout;
       let page = 1;
       for (;;) {
         const r = await searchAudit(platform.database.db, { from: values.since ? new Date(values.since) : undefined, page, pageSize: 200 });
-        for (const row of r.rows) out.write(`${JSON.stringify(row)}\n`);
+        for (const row of r.rows) console.log(JSON.stringify(row));
         if (page * r.pageSize >= r.total) break;
         page++;
       }
@@ -198,7 +197,7 @@ async function exportData(args: string[]): Promise<number> {
         console.error('No resident has that email address.');
         return 1;
       }
-      process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      console.log(JSON.stringify(data, null, 2));
       return 0;
     });
   }

@@ -1,8 +1,11 @@
+import path from 'node:path';
 import type { WebModule } from './app.js';
 import type { MigrationSet } from '#platform/db/index';
 import { auditMigrations } from '#platform/audit/index';
 import { createGeography, geoMigrations, type Geography } from '#platform/geo/index';
 import { sessionMigrations } from '#platform/http/migrations';
+import { purgeExpiredSessions } from '#platform/http/session-store';
+import { createFiles, filesMigrations, FolderFileStore, type Files } from '#platform/files/index';
 import { createJobs, type Jobs } from '#platform/jobs/index';
 import { createNotifier, notifyMigrations, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
@@ -13,13 +16,14 @@ export interface Services {
   jobs: Jobs;
   notifier: Notifier;
   geo: Geography;
+  files: Files;
   account: Account;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
 
 export function allMigrations(): MigrationSet[] {
-  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, accountMigrations];
+  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations];
 }
 
 export async function buildServices(platform: Platform): Promise<Services> {
@@ -27,18 +31,28 @@ export async function buildServices(platform: Platform): Promise<Services> {
   const jobs = createJobs({ pool: database.pool, logger });
   const notifier = createNotifier({ db: database.db, jobs, config, logger });
   const geo = createGeography(database.db);
+  const files = createFiles(new FolderFileStore(path.join(config.dataDir, 'files')));
   const account = createAccount({ platform, jobs, notifier, geo });
+  await account.staff.syncTeams();
   let working = false;
   return {
     jobs,
     notifier,
     geo,
+    files,
     account,
     async startWorker() {
       if (working) return;
       working = true;
       await jobs.start();
       await notifier.start();
+      // Housekeeping: expired sessions and spent one-time links are removed every quarter hour.
+      await jobs.work('housekeeping', {}, async () => {
+        const sessions = await purgeExpiredSessions(database.db);
+        const links = await account.residents.purgeExpiredLinks();
+        logger.info({ sessions, links }, 'housekeeping done');
+      });
+      await jobs.schedule('housekeeping', '*/15 * * * *');
     },
     async stopWorker() {
       if (!working) return;

@@ -31,7 +31,7 @@ describe('the platform over HTTP', () => {
     assert.match(res.body, /class="govuk-skip-link"/);
     assert.match(res.body, /Kingsmere Council/);
     for (const href of ['/accessibility', '/privacy', '/cookies']) assert.match(res.body, new RegExp(`href="${href}"`));
-    assert.doesNotMatch(res.body, /GDS Transport|govuk-logo/);
+    assert.doesNotMatch(res.body, /GDS Transport|govuk-logo|govuk-footer__crown|govuk-footer__licence/);
   });
 
   it('sends security headers with a per-request script nonce and no inline script', async () => {

@@ -64,18 +64,28 @@ for (const javaScript of [true, false]) {
       ];
       for (const link of expected) {
         await page.visit('/');
-        await page.clickLink(link.text, page.page.getByRole('contentinfo'));
+        await page.clickLink(link.text, page.page.locator('.govuk-footer'));
         assert.equal(page.path, link.path, `the footer link "${link.text}"`);
         assert.equal(page.lastResponse?.status(), 200);
       }
-      assert.ok((await page.page.getByRole('contentinfo').innerText()).includes(site.server.council.name), 'the footer names the council');
+      assert.ok((await page.page.locator('.govuk-footer').innerText()).includes(site.server.council.name), 'the footer names the council');
+    });
+
+    test('every page has one banner, one main and one contentinfo landmark', async () => {
+      for (const path of ['/', '/contact', '/no-such-page-here']) {
+        await page.visit(path);
+        for (const role of ['banner', 'main', 'contentinfo'] as const) {
+          assert.equal(await page.page.getByRole(role).count(), 1, `${path} has one ${role} landmark`);
+        }
+      }
     });
 
     test('an unknown address shows "Page not found" with status 404', async () => {
       const response = await page.visit('/no-such-page-here');
       assert.equal(response.status(), 404);
       await page.expectHeading('Page not found');
-      assert.equal(await page.page.getByRole('link', { name: `contact ${site.server.council.shortName}` }).count(), 1);
+      const contact = page.page.getByRole('main').getByRole('link', { name: `contact ${site.server.council.shortName}` });
+      assert.equal(await contact.getAttribute('href'), '/contact');
     });
 
     test('the Content Security Policy gives scripts a fresh nonce and allows no inline script', async () => {

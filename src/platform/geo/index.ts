@@ -724,8 +724,20 @@ export function createGeography(database: Kysely<object>): Geography {
   };
   const importAddressesCsv = async (csv: string): Promise<number> => {
     const rows = parseAddressCsv(csv);
+    // Wards first: the embedded database has one connection, which the transaction holds.
+    for (const r of rows) r.ward_code = (await service.wardAt(r.lat, r.lng))?.code ?? null;
+    const known = new Set(
+      (
+        await db
+          .selectFrom('geo_streets')
+          .select('usrn')
+          .where('usrn', 'in', [...new Set(rows.map((r) => r.usrn))])
+          .execute()
+      ).map((r) => r.usrn),
+    );
+    const newStreets = streetsFromAddresses(rows.filter((r) => !known.has(r.usrn)));
     await db.transaction().execute(async (trx) => {
-      for (const r of rows) r.ward_code = (await service.wardAt(r.lat, r.lng))?.code ?? null;
+      await insertInBatches(trx, 'geo_streets', newStreets);
       await sql`DELETE FROM geo_addresses WHERE uprn IN (SELECT jsonb_array_elements_text(${JSON.stringify(rows.map((r) => r.uprn))}::jsonb))`.execute(trx);
       await insertInBatches(trx, 'geo_addresses', rows);
     });
@@ -733,8 +745,8 @@ export function createGeography(database: Kysely<object>): Geography {
   };
   const importAssetsGeoJson = async (text: string): Promise<number> => {
     const assets = parseAssetsGeoJson(text);
+    for (const a of assets) a.ward_code = (await service.wardAt(a.lat, a.lng))?.code ?? null;
     await db.transaction().execute(async (trx) => {
-      for (const a of assets) a.ward_code = (await service.wardAt(a.lat, a.lng))?.code ?? null;
       await sql`DELETE FROM assets WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(assets.map((a) => a.id))}::jsonb))`.execute(trx);
       await insertInBatches(trx, 'assets', assets);
     });
@@ -859,4 +871,32 @@ export function parseAssetsGeoJson(text: string) {
   });
   if (problems.length) throw new ImportError(problems);
   return assets;
+}
+
+/** Streets the gazetteer names but the street table lacks: a line through their addresses, west to east. */
+function streetsFromAddresses(rows: ReturnType<typeof parseAddressCsv>) {
+  const byUsrn = new Map<string, typeof rows>();
+  for (const r of rows) byUsrn.set(r.usrn, [...(byUsrn.get(r.usrn) ?? []), r]);
+  return [...byUsrn.values()].map((addresses) => {
+    const first = addresses[0] as (typeof rows)[number];
+    const points = addresses.map((a) => [a.lng, a.lat] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const coordinates = points.length > 1 ? points : [points[0] as [number, number], points[0] as [number, number]];
+    const geometry = { type: 'LineString' as const, coordinates };
+    let length = 0;
+    for (let i = 1; i < coordinates.length; i++) {
+      const [aLng, aLat] = coordinates[i - 1] as [number, number];
+      const [bLng, bLat] = coordinates[i] as [number, number];
+      length += haversineMetres({ lat: aLat, lng: aLng }, { lat: bLat, lng: bLng });
+    }
+    return {
+      usrn: first.usrn,
+      name: first.street,
+      locality: first.locality,
+      town: first.town,
+      ward_code: first.ward_code,
+      length_m: length,
+      geojson: geometry,
+      ...bboxOf(geometry),
+    };
+  });
 }

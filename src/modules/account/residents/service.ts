@@ -38,12 +38,6 @@ export const LINK_LIFETIMES = {
 } as const;
 export type LinkPurpose = keyof typeof LINK_LIFETIMES;
 
-export const DEMO_RESIDENT_PASSWORD = 'kingsmere-demo-resident';
-const DEMO_RESIDENTS = [
-  { email: 'sam.taylor@example.com', name: 'Sam Taylor', phone: '07700 900123', houseIndex: 0 },
-  { email: 'priya.shah@example.com', name: 'Priya Shah', phone: '07700 900456', houseIndex: 1 },
-];
-
 /** What a page may show about the signed-in resident (never the password hash). */
 export interface ResidentProfile {
   id: string;
@@ -713,28 +707,30 @@ export function createResidentService(ctx: AccountContext): ResidentService {
 
     async seedDemo() {
       if (config.production) throw new Error('Demo residents are never created in production');
+      const demo = ctx.platform.council.demoUsers?.residents;
+      if (!demo) return;
       let addresses: Address[] = [];
       try {
-        addresses = await ctx.geo.searchAddresses(`${profileOf.postcode.area}1`, DEMO_RESIDENTS.length);
+        addresses = await ctx.geo.searchAddresses(`${profileOf.postcode.area}1`, demo.people.length);
       } catch (err) {
         log.warn({ err }, 'no gazetteer for the demo residents');
       }
-      const passwordHash = await hashPassword(DEMO_RESIDENT_PASSWORD);
-      for (const demo of DEMO_RESIDENTS) {
-        const chosen = addresses[demo.houseIndex];
+      const passwordHash = await hashPassword(demo.password);
+      for (const [index, person] of demo.people.entries()) {
+        const chosen = addresses[index];
         await repo.transaction(async (tx) => {
-          const existing = await repo.byEmail(demo.email, tx);
+          const existing = await repo.byEmail(person.email, tx);
           if (existing) {
             if (!existing.address && chosen) await repo.update(tx, existing.id, { address: formatAddress(chosen) });
             return;
           }
           const r = await repo.insert(tx, {
-            email: demo.email,
+            email: person.email,
             passwordHash,
             verified: true,
             isDemo: true,
-            name: demo.name,
-            phone: demo.phone,
+            name: person.name,
+            phone: person.phone ?? null,
             address: chosen ? formatAddress(chosen) : null,
           });
           await recordAudit(asDb(tx), { actor: { type: 'system' }, action: 'account.demo-resident-created', subject: { type: 'resident', id: r.id } });

@@ -5,7 +5,8 @@ import { recordAudit } from '#platform/audit/index';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
 import { createTestApp, pageText, TestClient, type TestApp } from '../../../../test/support/app.js';
 import { assertCan, can, PERMISSIONS, ROLES, type Permission, type Role } from '../permissions.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET, type StaffMember } from './service.js';
+import type { StaffMember } from './service.js';
+import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from './demo.test-support.js';
 
 /** The value, after asserting it is there. */
 function present<T>(value: T | null | undefined, what: string): T {
@@ -101,6 +102,7 @@ describe('staff administration, audit log and messages', () => {
     await assert.rejects(staff.resetMfaFor(officer, member('manager').id), forbidden);
     await assert.rejects(staff.searchAudit(officer, {}), forbidden);
     await assert.rejects(staff.listMessages(officer), forbidden);
+    await signedIn('case-officer').get('/staff');
     const posted = await signedIn('case-officer').post('/staff/users/invite', { name: 'Sneaky', email: 'sneaky@kingsmere.example', roles: 'administrator' });
     assert.equal(posted.statusCode, 403);
   });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { generateTotp } from '#platform/security/totp';
 import { createTestApp, pageText, TestClient, type TestApp } from '../../../../test/support/app.js';
-import { DEMO_PASSWORD } from './service.js';
+import { DEMO_PASSWORD } from './demo.test-support.js';
 
 /** A browser reaching the service over HTTPS through the council's proxy. */
 let nextIp = 1;

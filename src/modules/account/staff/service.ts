@@ -70,6 +70,8 @@ export interface StaffService {
   navigationFor(member: StaffMember | null, currentPath: string): NavItem[];
 
   /** Demo teams and one demo user per role (development only; idempotent). */
+  /** Brings the teams table in line with the council's teams.json (run at every start). */
+  syncTeams(): Promise<void>;
   seedDemo(): Promise<void>;
   /** From the command line: creates an invited staff user and returns their invitation link. */
   createStaffUser(input: InviteInput): Promise<string>;
@@ -107,30 +109,8 @@ export interface StaffService {
   searchAudit(actor: StaffMember, query: AuditSearch): Promise<{ rows: Selectable<AuditEventsTable>[]; total: number; page: number; pageSize: number }>;
 }
 
-export const DEMO_PASSWORD = 'kingsmere-demo-staff';
-/** Shared by every demo staff user so one authenticator entry signs in as any of them. */
-export const DEMO_TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-export const DEMO_EMAIL_DOMAIN = 'kingsmere.example';
 export const INVITATION_DAYS = 7;
 const INVITATION_PURPOSE = 'staff-invitation';
-
-export const DEMO_TEAMS: Record<string, string> = {
-  highways: 'Highways and street lighting',
-  'customer-services': 'Customer services',
-  'early-help': 'Early help',
-  'council-tax': 'Council tax',
-  environment: 'Environmental services',
-};
-
-const DEMO_TEAMS_BY_ROLE: Record<Role, string[]> = {
-  administrator: [],
-  'case-officer': ['highways', 'customer-services'],
-  'team-leader': ['highways'],
-  'safeguarding-officer': ['early-help'],
-  'content-editor': ['customer-services'],
-  'directory-moderator': ['customer-services'],
-  manager: ['highways', 'environment'],
-};
 
 const STAFF_SUBJECT = 'staff-user';
 
@@ -361,22 +341,28 @@ export function createStaffService(ctx: AccountContext): StaffService {
         .map((n) => ({ href: n.href, text: n.text, active: n.href === '/staff' ? currentPath === '/staff' : currentPath.startsWith(n.href) }));
     },
 
+    async syncTeams() {
+      for (const team of ctx.platform.council.teams) await repo.upsertTeam(team.code, team.name);
+    },
+
     async seedDemo() {
-      for (const [code, name] of Object.entries(DEMO_TEAMS)) await repo.upsertTeam(code, name);
+      const demo = ctx.platform.council.demoUsers?.staff;
+      if (!demo) return;
+      // Shared by every demo staff user so one authenticator entry signs in as any of them.
       const roles = Object.keys(ROLES) as Role[];
       const missing: Role[] = [];
-      for (const role of roles) if (!(await repo.findByEmail(`${role}@${DEMO_EMAIL_DOMAIN}`))) missing.push(role);
+      for (const role of roles) if (!(await repo.findByEmail(`${role}@${demo.emailDomain}`))) missing.push(role);
       if (missing.length === 0) return;
-      const passwordHash = await hashPassword(DEMO_PASSWORD);
+      const passwordHash = await hashPassword(demo.password);
       for (const role of missing) {
         await repo.insertIfAbsent({
-          email: `${role}@${DEMO_EMAIL_DOMAIN}`,
+          email: `${role}@${demo.emailDomain}`,
           name: `Demo ${ROLES[role].toLowerCase()}`,
           roles: [role],
-          teams: DEMO_TEAMS_BY_ROLE[role],
+          teams: demo.teamsByRole[role] ?? [],
           status: 'active',
           passwordHash,
-          totpSecret: DEMO_TOTP_SECRET,
+          totpSecret: demo.totpSecret,
           isDemo: true,
         });
       }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
 import { createTestApp, pageText, TestClient, type TestApp } from '../../../../test/support/app.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from './service.js';
+import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from './demo.test-support.js';
 
 /** A browser on its own address, so each one has its own sign-in rate limit. */
 let nextIp = 1;

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it, mock } from 'node:test';
+import { main } from '../src/cli.js';
+
+/** Runs the command line in-process, capturing what it prints. */
+async function borough(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const log = mock.method(console, 'log', (...a: unknown[]) => (out += `${a.join(' ')}\n`));
+  const error = mock.method(console, 'error', (...a: unknown[]) => (err += `${a.join(' ')}\n`));
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    log.mock.restore();
+    error.mock.restore();
+  }
+}
+
+describe('the borough command line (embedded database)', () => {
+  let dir: string;
+  const saved = { ...process.env };
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'borough-cli-'));
+    Object.assign(process.env, { BOROUGH_DATA_DIR: dir, NODE_ENV: 'development', LOG_LEVEL: 'silent', BOROUGH_DEMO: 'true' });
+    delete process.env.DATABASE_URL;
+  });
+  after(() => {
+    process.env = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('explains itself and refuses unknown commands', async () => {
+    assert.match((await borough('help')).out, /Usage: borough <command>/);
+    const r = await borough('frobnicate');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /Unknown command "frobnicate"/);
+  });
+
+  it('migrates, then says the database is up to date', async () => {
+    assert.match((await borough('migrate')).out, /Applied \d+ migrations/);
+    assert.match((await borough('migrate')).out, /up to date/);
+  });
+
+  it('refuses the web or worker role alone on the embedded database', async () => {
+    const r = await borough('web');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /needs DATABASE_URL/);
+  });
+
+  it('invites a staff member and resets their authenticator', async () => {
+    const r = await borough(
+      'users',
+      'create',
+      '--email',
+      'new.officer@kingsmere.example',
+      '--name',
+      'New Officer',
+      '--roles',
+      'case-officer',
+      '--teams',
+      'highways',
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Invited new\.officer@kingsmere\.example[\s\S]*\/staff\/invitation\?token=/);
+    const reset = await borough('users', 'reset-mfa', 'new.officer@kingsmere.example');
+    assert.equal(reset.code, 0, reset.err);
+    const bad = await borough('users', 'create', '--email', 'x@kingsmere.example');
+    assert.equal(bad.code, 1);
+  });
+
+  it('imports a gazetteer, all or nothing', async () => {
+    const good = path.join(dir, 'addresses.csv');
+    writeFileSync(
+      good,
+      'uprn,house,street,usrn,locality,town,postcode,lat,lng\n100000000001,1,Mill Lane,12345678,Kingsmere,Kingsmere,KM1 2AB,53.47,-2.05\n100000000002,"Rose Cottage",Mill Lane,12345678,Kingsmere,Kingsmere,KM1 2AB,53.4701,-2.0501\n',
+    );
+    const r = await borough('import', 'gazetteer', good);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Imported 2 addresses/);
+    const bad = path.join(dir, 'bad.csv');
+    writeFileSync(bad, 'uprn,house,street,usrn,locality,town,postcode,lat,lng\nabc,1,Mill Lane,12345678,Kingsmere,Kingsmere,NOT A POSTCODE,53.47,-2.05\n');
+    const refused = await borough('import', 'gazetteer', bad);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /line 2: uprn must be up to 12 digits/);
+    assert.match(refused.err, /line 2: postcode is not a valid UK postcode/);
+  });
+
+  it('exports the audit log as JSON lines', async () => {
+    const r = await borough('export', 'audit');
+    assert.equal(r.code, 0, r.err);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string });
+    assert.ok(events.some((e) => e.action === 'staff.invited'));
+  });
+
+  it('backs up and restores the embedded database', async () => {
+    const backup = path.join(dir, 'backup.tar.gz');
+    const b = await borough('db', 'backup', backup);
+    assert.equal(b.code, 0, b.err);
+    assert.ok(existsSync(backup));
+    const r = await borough('db', 'restore', backup);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(
+      readdirSync(dir).some((f) => f.startsWith('pgdata.before-restore-')),
+      'the previous folder is kept',
+    );
+    // The restored database still has what was there at backup time.
+    const exported = await borough('export', 'audit');
+    assert.match(exported.out, /staff\.invited/);
+  });
+});

@@ -6,6 +6,7 @@
 //   node bench/foundation.mjs --check    also exit 1 when a target is missed
 //
 // Load only ever goes to 127.0.0.1 and every run is bounded in time.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,7 +103,17 @@ function runRecord(r) {
 
 async function throughputAndMemory(dataDir) {
   progress('starting the platform on the existing data folder for the load runs');
-  const platform = await startPlatform({ dataDir });
+  // Load runs use the production configuration, as deployed: compiled templates cached, no demo loading.
+  const platform = await startPlatform({
+    dataDir,
+    env: {
+      NODE_ENV: 'production',
+      BOROUGH_DEMO: 'false',
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      BOROUGH_BASE_URL: 'http://127.0.0.1',
+      SMTP_URL: 'smtp://127.0.0.1:9',
+    },
+  });
   let bare;
   try {
     await sleep(IDLE_SETTLE_MS);

@@ -159,7 +159,7 @@ export async function startPlatform({ dataDir, timeoutMs = 120_000, env = {}, ar
     ...env,
   };
   delete childEnv.DATABASE_URL;
-  delete childEnv.BOROUGH_BASE_URL;
+  if (!env.BOROUGH_BASE_URL) delete childEnv.BOROUGH_BASE_URL;
   const t0 = performance.now();
   const child = spawnTracked(process.execPath, args, { cwd: projectRoot, env: childEnv });
   try {

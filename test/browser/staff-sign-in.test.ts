@@ -1,26 +1,26 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { generateTotp, TOTP_PERIOD_SECONDS } from '../../src/platform/security/totp.js';
 import { useSite, type BoroughPage } from '../support/browser.js';
 
 const site = useSite();
 
-const demo = (
-  JSON.parse(readFileSync(new URL('../../council/demo-users.json', import.meta.url), 'utf8')) as {
-    staff: { emailDomain: string; password: string; totpSecret: string };
-  }
-).staff;
+/** The demo staff users of the council the site runs: one per role, sharing a password and an authenticator secret. */
+function demoStaff(): { emailDomain: string; password: string; totpSecret: string } {
+  const staff = site.server.running.platform.council.demoUsers?.staff;
+  assert.ok(staff, 'the demo council has demo staff users');
+  return staff;
+}
 
 /** Each test signs in as a different demo user: a code's time step can be used once per user. */
-const staffEmail = (role: string) => `${role}@${demo.emailDomain}`;
+const staffEmail = (role: string) => `${role}@${demoStaff().emailDomain}`;
 
 const WRONG_CODE_MESSAGE = 'The code is not correct or has already been used. Wait for a new code and try again';
 
 /** A six-digit code that no step near now produces, so it is wrong whenever it arrives. */
 function wrongCode(): string {
   const now = Date.now();
-  const near = new Set([-2, -1, 0, 1, 2].map((n) => generateTotp(demo.totpSecret, { now: now + n * TOTP_PERIOD_SECONDS * 1000 })));
+  const near = new Set([-2, -1, 0, 1, 2].map((n) => generateTotp(demoStaff().totpSecret, { now: now + n * TOTP_PERIOD_SECONDS * 1000 })));
   for (let i = 0; ; i++) {
     const candidate = String((123456 + i * 111111) % 1_000_000).padStart(6, '0');
     if (!near.has(candidate)) return candidate;
@@ -30,7 +30,7 @@ function wrongCode(): string {
 async function enterPassword(page: BoroughPage, email: string): Promise<void> {
   await page.visit('/staff/sign-in');
   await page.expectHeading(`Sign in to ${site.server.council.shortName} staff services`);
-  await page.fillAndSubmit({ 'Email address': email, Password: demo.password }, 'Continue');
+  await page.fillAndSubmit({ 'Email address': email, Password: demoStaff().password }, 'Continue');
   assert.equal(page.path, '/staff/sign-in/code');
   await page.expectHeading('Enter the code from your authenticator app');
 }
@@ -44,7 +44,7 @@ async function signInWithCode(page: BoroughPage, role: string, name: string): Pr
   await page.expectErrorSummary([WRONG_CODE_MESSAGE]);
   assert.equal((await page.page.locator('#code-error').innerText()).replace(/^Error:\s*/, '').trim(), WRONG_CODE_MESSAGE);
 
-  const code = generateTotp(demo.totpSecret);
+  const code = generateTotp(demoStaff().totpSecret);
   await page.fillAndSubmit({ 'Enter the code from your authenticator app': code }, 'Sign in');
   assert.equal(page.path, '/staff');
   assert.equal(page.lastResponse?.status(), 200);

@@ -223,3 +223,48 @@ describe('logging', () => {
     assert.match(text, /\[redacted\]/);
   });
 });
+
+describe('errors inside a capability', () => {
+  it('show the GOV.UK-style 500 page with a reference, never a stack trace', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const t = await createTestApp();
+    try {
+      const failing = await buildApp(t.platform, [
+        {
+          name: 'failing',
+          register(app) {
+            app.get('/broken', () => {
+              throw new Error('database exploded at secret.ts:12');
+            });
+          },
+        },
+      ]);
+      const res = await failing.inject('/broken');
+      assert.equal(res.statusCode, 500);
+      const text = pageText(res.body);
+      assert.match(text, /Sorry, there is a problem with the service/);
+      assert.match(text, /Reference for this problem: [0-9a-f-]{36}/);
+      assert.doesNotMatch(res.body, /exploded|secret\.ts/);
+      await failing.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('in production', () => {
+  it('sends HSTS and marks the session cookie Secure', async () => {
+    const t = await createTestApp({
+      env: { NODE_ENV: 'production', BOROUGH_DEMO: 'false', SESSION_SECRET: 'p'.repeat(40), BOROUGH_BASE_URL: 'https://www.kingsmere.example', SMTP_URL: 'smtp://127.0.0.1:9' },
+    });
+    try {
+      const home = await t.app.inject('/');
+      assert.match(String(home.headers['strict-transport-security']), /max-age=31536000; includeSubDomains/);
+      assert.match(String(home.headers['content-security-policy']), /upgrade-insecure-requests/);
+      const signIn = await t.app.inject({ url: '/account/sign-in', headers: { 'x-forwarded-proto': 'https' } });
+      assert.match(String(signIn.headers['set-cookie']), /borough_session=[^;]+;.*Secure/i);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { openDatabase, migrateToLatest, sql, type Database } from '#platform/db/index';
+import { sql, type Database } from '#platform/db/index';
+import { createTestApp, type TestApp } from '../../../test/support/app.js';
 import {
   areaSquareMetres,
   bboxOf,
   createGeography,
   generateBorough,
-  geoMigrations,
   haversineMetres,
   pointInPolygon,
   pointToLineMetres,
@@ -25,15 +25,16 @@ const profile = JSON.parse(readFileSync(path.join(councilDir, 'profile.json'), '
 
 let borough: DemoBorough;
 let database: Database;
+let testApp: TestApp | undefined;
 let geo: Geography;
 
 before(async () => {
   const t0 = performance.now();
   borough = generateBorough(params);
   const t1 = performance.now();
-  // BOROUGH_TEST_DATABASE_URL runs the same checks on an empty PostgreSQL database instead of PGlite.
-  database = await openDatabase({ url: process.env.BOROUGH_TEST_DATABASE_URL });
-  await migrateToLatest(database.db, [geoMigrations]);
+  // A fresh database: embedded, or on the PostgreSQL server named by TEST_DATABASE_URL.
+  testApp = await createTestApp();
+  database = testApp.platform.database;
   geo = createGeography(database.db);
   const result = await geo.seedDemo(params);
   assert.equal(result.seeded, true);
@@ -43,7 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  await database?.close();
+  await testApp?.close();
 });
 
 /** The value, failing the test if it is missing. */

@@ -255,7 +255,13 @@ describe('errors inside a capability', () => {
 describe('in production', () => {
   it('sends HSTS and marks the session cookie Secure', async () => {
     const t = await createTestApp({
-      env: { NODE_ENV: 'production', BOROUGH_DEMO: 'false', SESSION_SECRET: 'p'.repeat(40), BOROUGH_BASE_URL: 'https://www.kingsmere.example', SMTP_URL: 'smtp://127.0.0.1:9' },
+      env: {
+        NODE_ENV: 'production',
+        BOROUGH_DEMO: 'false',
+        SESSION_SECRET: 'p'.repeat(40),
+        BOROUGH_BASE_URL: 'https://www.kingsmere.example',
+        SMTP_URL: 'smtp://127.0.0.1:9',
+      },
     });
     try {
       const home = await t.app.inject('/');

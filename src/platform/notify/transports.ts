@@ -123,8 +123,13 @@ export interface NotifyClientLike {
   ): Promise<{ data?: { id?: string } }>;
 }
 
+/** Where GOV.UK Notify's API lives. */
+export const NOTIFY_API_URL = 'https://api.notifications.service.gov.uk';
+
 export interface NotifyTransportOptions {
   apiKey: string;
+  /** The API's address, `https://api.notifications.service.gov.uk` unless told otherwise. */
+  baseUrl?: string;
   /** An email template whose subject is `((subject))` and whose body is `((body))`. */
   emailTemplateId: string;
   /** A text message template whose body is `((body))`. */
@@ -145,7 +150,9 @@ function notifyError(err: unknown): Error {
 
 export function createNotifyTransport(opts: NotifyTransportOptions): Transport {
   let client = opts.client;
-  const notify = (): NotifyClientLike => (client ??= new NotifyClient(opts.apiKey) as unknown as NotifyClientLike);
+  const baseUrl = (opts.baseUrl ?? NOTIFY_API_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(baseUrl)) throw new Error('The GOV.UK Notify base URL must start with http:// or https://');
+  const notify = (): NotifyClientLike => (client ??= new NotifyClient(baseUrl, opts.apiKey) as unknown as NotifyClientLike);
   return {
     name: 'notify',
     async sendEmail(message) {
@@ -175,7 +182,7 @@ export function createNotifyTransport(opts: NotifyTransportOptions): Transport {
 }
 
 /** The transport the configuration asks for. */
-export function transportFor(mail: Config['mail'], opts: { notifyClient?: NotifyClientLike } = {}): Transport {
+export function transportFor(mail: Config['mail'], opts: { notifyClient?: NotifyClientLike; notifyBaseUrl?: string } = {}): Transport {
   switch (mail.transport) {
     case 'database':
       return createDatabaseTransport();
@@ -187,6 +194,7 @@ export function transportFor(mail: Config['mail'], opts: { notifyClient?: Notify
         emailTemplateId: mail.emailTemplateId,
         smsTemplateId: mail.smsTemplateId,
         ...(opts.notifyClient ? { client: opts.notifyClient } : {}),
+        ...(opts.notifyBaseUrl ? { baseUrl: opts.notifyBaseUrl } : {}),
       });
   }
 }

@@ -76,12 +76,21 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
   });
   const csp = contentSecurityPolicy(config.production);
   app.decorateReply('scriptNonce', '');
-  app.addHook('onRequest', (_request, reply, done) => {
+  // Health checks and static files are never pages: they get a policy that allows nothing, and no nonce.
+  const notAPage = (url: string) => url.startsWith('/assets/') || url.startsWith('/healthz');
+  app.addHook('onRequest', (request, reply, done) => {
+    if (notAPage(request.url)) {
+      reply.header('content-security-policy', NOTHING_ALLOWED);
+      return done();
+    }
+    usePageNonce(reply);
+    done();
+  });
+  const usePageNonce = (reply: FastifyReply) => {
     const nonce = nextNonce();
     reply.scriptNonce = nonce;
     reply.header('content-security-policy', csp(nonce));
-    done();
-  });
+  };
 
   // 2. Views: Nunjucks with GOV.UK and MOJ Frontend macros, and what every page's layout needs.
   const moduleTemplates = modules.flatMap((m) => (m.templates ? [m.templates] : []));
@@ -93,7 +102,7 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
   });
   const residentNavigation = modules.flatMap((m) => m.residentNavigation ?? []);
   const homeServices = modules.flatMap((m) => m.homeServices ?? []);
-  app.addHook('onRequest', (request, reply, done) => {
+  const setPageLocals = (request: FastifyRequest, reply: FastifyReply) => {
     const currentPath = request.url.split('?')[0] ?? '/';
     reply.locals = {
       ...reply.locals,
@@ -105,8 +114,19 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
       homeServices,
       csrfToken: () => reply.generateCsrf(),
     };
+  };
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!notAPage(request.url)) setPageLocals(request, reply);
     done();
   });
+  // An error page can be needed anywhere, even for a missing asset.
+  const renderError = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
+    if (!reply.scriptNonce) {
+      usePageNonce(reply);
+      setPageLocals(request, reply);
+    }
+    return renderErrorPage(request, reply, error);
+  };
 
   // 3. GOV.UK-style error pages, never a stack trace; set first so every scope inherits them.
   app.setNotFoundHandler((request, reply) => renderError(request, reply, new HttpError(404, 'Page not found')));
@@ -202,6 +222,7 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
 }
 
 const NONCE_SLOT = '__borough_csp_nonce__';
+const NOTHING_ALLOWED = "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'";
 
 /** Nonces from a pool of cryptographically random bytes, refilled as it runs out. */
 let noncePool = Buffer.alloc(0);
@@ -250,7 +271,7 @@ function statusOf(error: unknown): number {
   return 500;
 }
 
-async function renderError(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
+async function renderErrorPage(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
   const status = statusOf(error);
   const err = error as Error & { code?: string; retryAfter?: string };
   if (status >= 500) request.log.error({ err }, 'request failed');

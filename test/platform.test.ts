@@ -57,6 +57,13 @@ describe('the platform over HTTP', () => {
     assert.match(pageText(res.body), /Page not found If you typed the web address, check it is correct/);
   });
 
+  it('shows the 404 page for a missing asset too, with its own nonce', async () => {
+    const res = await t.app.inject({ url: '/assets/missing.css', headers: { accept: 'text/html' } });
+    assert.equal(res.statusCode, 404);
+    assert.match(pageText(res.body), /Page not found/);
+    assert.match(String(res.headers['content-security-policy']), /'nonce-/);
+  });
+
   it('answers JSON 404s on API paths', async () => {
     const res = await t.app.inject('/api/nothing');
     assert.equal(res.statusCode, 404);

@@ -14,6 +14,9 @@ import type { QueryResultLike, SqlPool, SqlClient } from './types.js';
 export async function openPglitePool(dataDir: string | undefined, template?: Blob): Promise<SqlPool & { pglite: PGlite }> {
   const pglite = await PGlite.create(dataDir ?? 'memory://', {
     ...(template ? { loadDataDir: template } : {}),
+    // PGlite's default 128MB buffer pool is most of its memory; the operating system caches the
+    // data files as well, so a smaller pool keeps the embedded platform well under 500 MB.
+    postgresqlconf: ['shared_buffers = 32MB'],
     extensions: { citext, pg_trgm, fuzzystrmatch, unaccent, btree_gist },
     // Match node-postgres as configured in pg-pool.ts: int8 as number, date as text.
     parsers: {

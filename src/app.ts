@@ -42,6 +42,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set false on routes authenticated another way (API keys, bearer tokens). */
     csrf?: boolean;
+    /** The same page for every visitor, rendered once (see buildApp). */
+    informationPage?: boolean;
   }
 }
 
@@ -116,7 +118,8 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     };
   };
   app.addHook('onRequest', (request, reply, done) => {
-    if (!notAPage(request.url)) setPageLocals(request, reply);
+    // Information pages already rendered need no locals: they are served from the cache below.
+    if (!notAPage(request.url) && !request.routeOptions.config?.informationPage) setPageLocals(request, reply);
     done();
   });
   // An error page can be needed anywhere, even for a missing asset.
@@ -133,7 +136,8 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
   app.setErrorHandler((error, request, reply) => renderError(request, reply, error));
 
   // 4. Health and static assets, served by the platform itself (no CDN), without sessions.
-  app.get('/healthz', async (_request, reply) => {
+  const healthSchema = { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } }, required: ['status', 'database'] };
+  app.get('/healthz', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (_request, reply) => {
     const ok = await health.check();
     return reply.code(ok ? 200 : 503).send(ok ? { status: 'ok', database: database.kind } : { status: 'unavailable', database: database.kind });
   });
@@ -163,16 +167,21 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
 
   // 5. Information pages: the same for every visitor, so rendered once per address and served
   //    with this response's nonce. No session is needed to read them.
-  const rendered = new Map<string, string>();
-  const informationPage = (template: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const key = request.url.split('?')[0] ?? '/';
-    let html = rendered.get(key);
-    if (html === undefined) {
-      html = await app.view(template, { ...reply.locals, cspNonce: NONCE_SLOT, csrfToken: undefined });
-      if (config.production || config.env === 'test') rendered.set(key, html);
-    }
-    return reply.type('text/html; charset=utf-8').send(html.replaceAll(NONCE_SLOT, reply.scriptNonce));
-  };
+  // Each page is kept as the pieces around its nonce, joined with this response's nonce.
+  const rendered = new Map<string, string[]>();
+  const informationPage = (template: string) => ({
+    config: { informationPage: true },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const key = request.url.split('?')[0] ?? '/';
+      let pieces = rendered.get(key);
+      if (pieces === undefined) {
+        setPageLocals(request, reply);
+        pieces = (await app.view(template, { ...reply.locals, cspNonce: NONCE_SLOT, csrfToken: undefined })).split(NONCE_SLOT);
+        if (config.production || config.env === 'test') rendered.set(key, pieces);
+      }
+      return reply.type('text/html; charset=utf-8').send(pieces.join(reply.scriptNonce));
+    },
+  });
   app.get('/', informationPage('pages/home.njk'));
   for (const page of ['accessibility', 'privacy', 'cookies', 'contact']) app.get(`/${page}`, informationPage(`pages/${page}.njk`));
 

@@ -6,7 +6,7 @@ process.once('message', (message) => {
   const routes = new Map(
     message.routes.map((route) => {
       const body = Buffer.from(route.body, 'base64');
-      return [route.path, { status: route.status, headers: { 'content-type': route.contentType, 'content-length': body.length }, body }];
+      return [route.path, { status: route.status, headers: { ...route.headers, 'content-type': route.contentType, 'content-length': body.length }, body }];
     }),
   );
 

@@ -189,10 +189,16 @@ export async function startBareServer(routes) {
   return { child, port };
 }
 
-/** Captures one response (status, content-type, body) to replay from the baseline. */
+/**
+ * Captures one response to replay from the baseline: status, body and every header the platform
+ * sent (security headers included), so both servers put the same bytes on the wire. Headers that
+ * Node writes itself for each response (date, connection, keep-alive, content-length) are left out.
+ */
 export async function capture(port, urlPath) {
   const response = await get(port, urlPath);
-  return { path: urlPath, status: response.status, contentType: response.headers['content-type'] ?? 'application/octet-stream', body: response.body };
+  const perResponse = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+  const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !perResponse.has(name)));
+  return { path: urlPath, status: response.status, contentType: response.headers['content-type'] ?? 'application/octet-stream', headers, body: response.body };
 }
 
 // ---------------------------------------------------------------------------------------------

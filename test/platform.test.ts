@@ -225,8 +225,10 @@ describe('logging', () => {
     logger.info({ email: 'sam@example.com', resident: { name: 'Sam Taylor', phone: '07700900000' } }, 'signed in');
     logger.info('link sent to sam@example.com with /account/reset?token=abc.def');
     logger.info({ req: { method: 'GET', url: '/account/sign-in/link?token=secret123' } }, 'request');
+    logger.warn({ headers: { cookie: 'borough_session=cookie-value' }, deep: { er: { still: { email: 'deep@example.com' } } } }, 'nested');
+    logger.error({ err: new Error('could not send to err@example.com') }, 'failed');
     const text = lines.join('');
-    assert.doesNotMatch(text, /sam@example\.com|Sam Taylor|07700900000|abc\.def|secret123/);
+    assert.doesNotMatch(text, /sam@example\.com|Sam Taylor|07700900000|abc\.def|secret123|cookie-value|deep@example\.com|err@example\.com/);
     assert.match(text, /\[redacted\]/);
   });
 });

@@ -444,6 +444,18 @@ export function createGeography(database: Kysely<object>): Geography {
     return rows.map(toAddress);
   }
 
+  /** Assets inside a bounding box (indexed on lat, lng), optionally of one kind. */
+  const assetsWithin = (box: BBox, kind?: AssetKind) => {
+    const q = db
+      .selectFrom('assets')
+      .select(assetColumns)
+      .where('lat', '>=', box.south)
+      .where('lat', '<=', box.north)
+      .where('lng', '>=', box.west)
+      .where('lng', '<=', box.east);
+    return kind ? q.where('kind', '=', kind) : q;
+  };
+
   const service: Omit<Geography, 'importAddressesCsv' | 'importAssetsGeoJson'> = {
     async seedDemo(params) {
       const empty = { wards: 0, streets: 0, addresses: 0, assets: 0, generateMs: 0, insertMs: 0 };
@@ -670,15 +682,7 @@ export function createGeography(database: Kysely<object>): Geography {
 
     async assetsInBox(box, kind, limit) {
       assertBox(box);
-      let q = db
-        .selectFrom('assets')
-        .select(assetColumns)
-        .where('lat', '>=', box.south)
-        .where('lat', '<=', box.north)
-        .where('lng', '>=', box.west)
-        .where('lng', '<=', box.east);
-      if (kind) q = q.where('kind', '=', kind);
-      const rows = await q
+      const rows = await assetsWithin(box, kind)
         .orderBy('id')
         .limit(clampLimit(limit, 5000, 50000))
         .execute();
@@ -689,16 +693,7 @@ export function createGeography(database: Kysely<object>): Geography {
       assertPoint(lat, lng);
       if (!Number.isFinite(radiusMetres) || radiusMetres < 0) throw new RangeError('radiusMetres must be zero or more');
       const point: LatLng = { lat, lng };
-      const box = boxAround(point, radiusMetres);
-      let q = db
-        .selectFrom('assets')
-        .select(assetColumns)
-        .where('lat', '>=', box.south)
-        .where('lat', '<=', box.north)
-        .where('lng', '>=', box.west)
-        .where('lng', '<=', box.east);
-      if (kind) q = q.where('kind', '=', kind);
-      const rows = await q.execute();
+      const rows = await assetsWithin(boxAround(point, radiusMetres), kind).execute();
       return rows
         .map((r) => ({ ...toAsset(r), distanceMetres: haversineMetres(point, r) }))
         .filter((a) => a.distanceMetres <= radiusMetres)

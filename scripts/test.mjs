@@ -4,7 +4,7 @@
 //
 //   node scripts/test.mjs                      everything
 //   node scripts/test.mjs --only=unit          unit + HTTP tests over PGlite; or postgres, or browser (a,b for several)
-//   node scripts/test.mjs --skip-lint          everything except eslint and prettier
+//   node scripts/test.mjs --skip-lint          everything except eslint, prettier and the forms check
 //   node scripts/test.mjs --only=unit security only test files whose path contains "security"
 //
 // TEST_DATABASE_URL names a PostgreSQL server for layer 3 (otherwise a throwaway one is started);
@@ -274,7 +274,14 @@ async function lint() {
   if (eslint.code === 0) console.log(green('eslint: no problems'));
   console.log(dim('$ prettier --check .'));
   const prettier = await run(process.execPath, [tool('prettier/bin/prettier.cjs'), '--check', '.'], { timeoutMs: 4 * MINUTE });
-  const failed = [eslint.code !== 0 && 'eslint', prettier.code !== 0 && 'prettier'].filter(Boolean);
+  // The command line from source (dist/ is built later): every shipped form definition through the form linter.
+  console.log(dim('$ borough forms check'));
+  const formsCheck = "import { main } from './src/cli.ts'; process.exitCode = await main(['forms', 'check']);";
+  const forms = await run(process.execPath, ['--conditions=borough-source', '--import', 'tsx', '--input-type=module', '--eval', formsCheck], {
+    env: testEnv({}),
+    timeoutMs: 2 * MINUTE,
+  });
+  const failed = [eslint.code !== 0 && 'eslint', prettier.code !== 0 && 'prettier', forms.code !== 0 && 'the forms check'].filter(Boolean);
   return failed.length ? { result: 'failed', why: `${failed.join(' and ')} reported problems` } : { result: 'passed' };
 }
 
@@ -513,7 +520,7 @@ console.log(
     ),
 );
 
-await step('lint', '1/6 Lint: eslint . && prettier --check .', lint);
+await step('lint', '1/6 Lint: eslint . && prettier --check . && borough forms check', lint);
 await step('typecheck', '2/6 Typecheck: tsc --noEmit -p .', typecheck);
 await step('build', '3/6 Build: node scripts/build.mjs', build);
 await step('unit + HTTP (PGlite)', '4/6 Layers 1+2: unit and HTTP integration tests over PGlite', unitLayer);

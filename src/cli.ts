@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,6 +7,7 @@ import { loadCouncil } from '#platform/council/index';
 import { migrateToLatest, openDatabase } from '#platform/db/index';
 import { DataFolderLockedError, lockDataFolder } from '#platform/lock/index';
 import { createLogger } from '#platform/logging/index';
+import { hasErrors, lintForm, type Finding } from '#modules/forms/model/linter';
 import type { Platform } from '#platform/platform';
 import { searchAudit } from '#platform/audit/index';
 import { start, type Role } from './main.js';
@@ -30,6 +31,9 @@ Data
   import assets <file.geojson>  load located assets (Point features with properties id and kind)
   export audit [--since YYYY-MM-DD]   the audit log as JSON lines
   export resident <email>    everything held about a resident, as JSON
+
+Forms
+  forms check [file.json ...]   check form definitions (every form in the council's forms folder unless files are named)
 
 Staff users
   users create --email <e> --name <n> --roles <r,r> [--teams <t,t>]   invite a staff member
@@ -62,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
         return await exportData(rest);
       case 'users':
         return await users(rest);
+      case 'forms':
+        return forms(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -236,4 +242,91 @@ async function users(args: string[]): Promise<number> {
   }
   console.error('Usage: borough users create --email <e> --name <n> --roles <r,r> [--teams <t,t>] | borough users reset-mfa <email>');
   return 1;
+}
+
+function forms(args: string[]): number {
+  const [action, ...files] = args;
+  if (action !== 'check') {
+    console.error('Usage: borough forms check [file.json ...]');
+    return 1;
+  }
+  return checkForms(files);
+}
+
+/** A JSON syntax error as a finding, with the line and column when the parser gives a position. */
+function syntaxFinding(text: string, error: unknown): Finding {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return { severity: 'error', path: '', message: `Not valid JSON: ${message}` };
+  const before = text.slice(0, Number(position[1])).split('\n');
+  const where = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+  return { severity: 'error', path: '', message: `Not valid JSON at ${where}: ${message.replace(/ in JSON at position \d+.*$/s, '')}` };
+}
+
+/** Reads and lints one definition file. */
+function lintFile(file: string): { findings: Finding[]; raw?: Record<string, unknown> } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { findings: [{ severity: 'error', path: '', message: `Cannot read the file: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { findings: [syntaxFinding(text, e)] };
+  }
+  const findings = lintForm(raw);
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { findings, raw: raw as Record<string, unknown> } : { findings };
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/**
+ * Checks form definitions with the form linter, without opening the database: the files named, or
+ * every definition in the council's forms folder. Also reports two forms sharing an id or a slug,
+ * which could not both be published. Returns 1 when any definition has an error.
+ */
+function checkForms(names: string[]): number {
+  const started = performance.now();
+  let files = names.map((name) => path.resolve(name));
+  if (files.length === 0) {
+    const folder = path.join(loadConfig(process.env).councilDir, 'forms');
+    if (!existsSync(folder)) {
+      console.error(`There is no forms folder at ${folder}.`);
+      return 1;
+    }
+    files = readdirSync(folder)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => path.join(folder, name));
+  }
+  const shown = (file: string): string => {
+    const relative = path.relative(process.cwd(), file);
+    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+  };
+  const owners = { id: new Map<string, string>(), slug: new Map<string, string>() };
+  let errors = 0;
+  let warnings = 0;
+  for (const file of files) {
+    const { findings, raw } = lintFile(file);
+    if (raw && !hasErrors(findings)) {
+      for (const key of ['id', 'slug'] as const) {
+        const value = raw[key];
+        if (typeof value !== 'string') continue;
+        const owner = owners[key].get(value);
+        if (owner === undefined) owners[key].set(value, file);
+        else findings.push({ severity: 'error', path: key, message: `${shown(owner)} already has the ${key} "${value}"` });
+      }
+    }
+    for (const finding of findings) {
+      if (finding.severity === 'error') errors += 1;
+      else warnings += 1;
+      console.log(`${shown(file)}: ${finding.severity}${finding.path ? ` ${finding.path}` : ''}: ${finding.message}`);
+    }
+  }
+  const ms = Math.round(performance.now() - started);
+  console.log(`Checked ${plural(files.length, 'form')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')} (${ms} ms)`);
+  return errors > 0 ? 1 : 0;
 }

@@ -10,6 +10,7 @@ import { createJobs, type Jobs } from '#platform/jobs/index';
 import { createNotifier, notifyMigrations, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import { accountMigrations, createAccount, type Account } from '#modules/account/index';
+import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -18,12 +19,13 @@ export interface Services {
   geo: Geography;
   files: Files;
   account: Account;
+  forms: Forms;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
 
 export function allMigrations(): MigrationSet[] {
-  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations];
+  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations, formsMigrations];
 }
 
 export async function buildServices(platform: Platform): Promise<Services> {
@@ -34,6 +36,9 @@ export async function buildServices(platform: Platform): Promise<Services> {
   const files = createFiles(new FolderFileStore(path.join(config.dataDir, 'files')));
   const account = createAccount({ platform, jobs, notifier, geo });
   await account.staff.syncTeams();
+  const forms = createForms({ platform, jobs, notifier, geo, files, account });
+  // The council's shipped forms are configuration: a changed definition is published as a new version.
+  await forms.loadShipped();
   let working = false;
   return {
     jobs,
@@ -41,29 +46,33 @@ export async function buildServices(platform: Platform): Promise<Services> {
     geo,
     files,
     account,
+    forms,
     async startWorker() {
       if (working) return;
       working = true;
       await jobs.start();
       await notifier.start();
+      await forms.startWorker();
       // Housekeeping: expired sessions and spent one-time links are removed every quarter hour.
       await jobs.work('housekeeping', {}, async () => {
         const sessions = await purgeExpiredSessions(database.db);
         const links = await account.residents.purgeExpiredLinks();
-        logger.info({ sessions, links }, 'housekeeping done');
+        const formDrafts = await forms.service.purgeExpiredDrafts();
+        logger.info({ sessions, links, formDrafts }, 'housekeeping done');
       });
       await jobs.schedule('housekeeping', '*/15 * * * *');
     },
     async stopWorker() {
       if (!working) return;
       working = false;
+      await forms.stopWorker();
       await jobs.stop();
     },
   };
 }
 
 export function webModules(_platform: Platform, services: Services): WebModule[] {
-  return [services.account.web];
+  return [services.account.web, services.forms.web];
 }
 
 /** Loads the fictional demo council on first start (never in production: config refuses it). */

@@ -23,15 +23,19 @@ export const PERMISSIONS = [
   'content:edit',
   'directory:moderate',
   'insights:read',
+  'forms:read',
+  'forms:retry',
+  'forms:assist',
+  'forms:publish',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The permission matrix: which roles grant which permissions. Checked in the service layer. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read'],
-  'case-officer': ['cases:work'],
-  'team-leader': ['cases:work', 'cases:reassign', 'insights:read'],
+  administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read', 'forms:read', 'forms:retry', 'forms:publish'],
+  'case-officer': ['cases:work', 'forms:read', 'forms:assist'],
+  'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist'],
   'safeguarding-officer': ['signposts:search', 'cases:work'],
   'content-editor': ['content:edit'],
   'directory-moderator': ['directory:moderate'],

@@ -31,6 +31,12 @@ const EnvSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BOROUGH_COUNCIL_DIR: z.string().min(1).optional(),
+  BOROUGH_FORM_DRAFT_DAYS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(365, 'must be at most 365')
+    .default(28),
 });
 
 export interface Config {
@@ -50,6 +56,8 @@ export interface Config {
   demo: boolean;
   oidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
   logLevel: string;
+  /** Days a saved form is kept after the resident last touched it. */
+  formDraftDays: number;
 }
 
 export class ConfigError extends Error {
@@ -137,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
         ? { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    formDraftDays: e.BOROUGH_FORM_DRAFT_DAYS,
   };
 }

@@ -34,6 +34,8 @@ const questionBase = {
   optional: z.boolean().default(false),
   requiredIf: expressionSchema.optional(),
   showIf: expressionSchema.optional(),
+  /** Filled in from the signed-in resident's profile when the form is started. */
+  prefill: z.enum(['name', 'email', 'phone', 'address']).optional(),
 };
 
 const positive = z.number().int().positive();
@@ -235,8 +237,11 @@ export const addressAnswerSchema = z.strictObject({
   uprn: z.string().optional(),
 });
 export const locationAnswerSchema = z.strictObject({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
+  /** Missing only when the resident could describe the place but not point to it. */
+  lat: z.number().min(-90).max(90).optional(),
+  lng: z.number().min(-180).max(180).optional(),
+  /** What the resident gave, as they would recognise it: a postcode, a street or a nearby address. */
+  label: z.string().optional(),
   uprn: z.string().optional(),
   usrn: z.string().optional(),
   description: z.string().optional(),
@@ -259,7 +264,7 @@ export type RepeatingGroupAnswer = Record<string, unknown>[];
 const fieldTypes: Record<string, Record<string, ValueType>> = {
   name: { firstName: 'string', lastName: 'string' },
   address: { line1: 'string', line2: 'string', town: 'string', county: 'string', postcode: 'string', uprn: 'string' },
-  location: { lat: 'number', lng: 'number', uprn: 'string', usrn: 'string', description: 'string', givenBy: 'string' },
+  location: { lat: 'number', lng: 'number', label: 'string', uprn: 'string', usrn: 'string', description: 'string', givenBy: 'string' },
 };
 
 /** The type of a question's answer, or of one of its fields (`postcode` of an address); undefined for a field it does not have. */

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { WebModule } from '../../app.js';
+import { projectRoot } from '#platform/config/index';
+import type { Account } from '#modules/account/index';
+import { formDefinitionJsonSchema } from './model/definition.js';
+import { registerFormRoutes } from './routes.js';
+import { createFormsService, type FormsContext, type FormsService } from './service.js';
+import { registerFormStaffRoutes } from './staff-routes.js';
+
+export { formsMigrations } from './migrations.js';
+export type { CaseCreator, CaseRequest, CaseSettings } from './delivery/targets.js';
+export type { FormsService, Submission, Draft } from './service.js';
+
+export interface Forms {
+  service: FormsService;
+  web: WebModule;
+  /** Publishes the council's shipped form definitions that are new or changed. */
+  loadShipped(): Promise<void>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+}
+
+export function createForms(ctx: FormsContext & { account: Account }): Forms {
+  const service = createFormsService(ctx);
+  const { account } = ctx;
+  account.activity.register({
+    heading: 'Your forms',
+    async listForResident(residentId) {
+      const { drafts, submissions } = await service.residentActivity(residentId);
+      return [
+        ...drafts.map((draft) => ({
+          kind: 'form',
+          title: draft.title,
+          status: 'Not sent yet',
+          updatedAt: new Date(draft.updated_at),
+          href: `/forms/${draft.slug}/resume/${draft.id}`,
+        })),
+        ...submissions.map((submission) => ({
+          kind: 'form',
+          title: submission.title,
+          reference: submission.reference,
+          status: 'Sent',
+          updatedAt: new Date(submission.submitted_at),
+        })),
+      ];
+    },
+    async exportForResident(residentId) {
+      const { submissions } = await service.residentActivity(residentId);
+      return submissions.map((s) => ({ form: s.title, reference: s.reference, submittedAt: s.submitted_at, answers: s.answers }));
+    },
+    async onResidentDeleted(residentId) {
+      await service.forgetResident(residentId);
+    },
+  });
+
+  return {
+    service,
+    loadShipped: async () => {
+      await service.loadShipped();
+    },
+    startWorker: () => service.deliveries.start(),
+    stopWorker: () => service.deliveries.stop(),
+    web: {
+      name: 'forms',
+      templates: path.join(projectRoot, 'src/modules/forms/views'),
+      homeServices: [{ href: '/forms', title: 'Forms', description: 'Apply, refer or tell the council something.' }],
+      async register(app: FastifyInstance) {
+        const schema = JSON.stringify(formDefinitionJsonSchema(), null, 2);
+        app.get('/api/forms/schema.json', (_request, reply) =>
+          reply.type('application/schema+json').header('cache-control', 'public, max-age=3600').send(schema),
+        );
+        registerFormRoutes(app, service, account);
+        registerFormStaffRoutes(app, service, account);
+      },
+    },
+  };
+}

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { inflateSync } from 'node:zlib';
+import { renderAnswersPdf, type AnswerCopy } from '#modules/forms/pdf';
+
+const HAS_LIBERATION = existsSync('/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf');
+
+function answerCopy(overrides: Partial<AnswerCopy> = {}): AnswerCopy {
+  return {
+    councilName: 'Borough Council',
+    formTitle: 'Apply for a resident parking permit',
+    reference: 'PP-2026-000123',
+    submittedAt: new Date('2026-11-23T14:05:00Z'),
+    sections: [
+      { rows: [{ question: 'What is your full name?', answer: ['Sam Smith'] }] },
+      {
+        title: 'Your vehicle',
+        rows: [
+          { question: 'Registration number', answer: ['AB12 CDE'] },
+          { question: 'Anything else?', answer: [] },
+        ],
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** The file read byte for byte as text, so offsets in the string are offsets in the file. */
+const asText = (pdf: Buffer) => pdf.toString('latin1');
+
+function objectBody(pdf: Buffer, ref: string): string {
+  const text = asText(pdf);
+  const start = text.indexOf(`\n${ref} obj\n`);
+  assert.ok(start >= 0, `object ${ref} is in the file`);
+  return text.slice(start, text.indexOf('endobj', start));
+}
+
+function catalog(pdf: Buffer): string {
+  const root = /\/Root (\d+ \d+) R/.exec(asText(pdf));
+  assert.ok(root?.[1]);
+  return objectBody(pdf, root[1]);
+}
+
+function refIn(dictionary: string, key: string): string {
+  const match = new RegExp(`/${key} (\\d+ \\d+) R`).exec(dictionary);
+  assert.ok(match?.[1], `${key} refers to an object`);
+  return match[1];
+}
+
+/** Every stream in the file, inflated where it was compressed. */
+function streams(pdf: Buffer): string[] {
+  const text = asText(pdf);
+  const found: string[] = [];
+  for (const match of text.matchAll(/<<((?:(?!<<|>>)[\s\S])*?\/Length (\d+)[\s\S]*?)>>\nstream\n/g)) {
+    const start = (match.index ?? 0) + match[0].length;
+    const bytes = pdf.subarray(start, start + Number(match[2]));
+    found.push((match[1] ?? '').includes('/FlateDecode') ? inflateSync(bytes).toString('latin1') : bytes.toString('latin1'));
+  }
+  return found;
+}
+
+/** The glyph-to-text maps of the embedded fonts, read from their ToUnicode CMaps. */
+function toUnicodeMaps(all: string[]): Map<number, string>[] {
+  return all
+    .filter((stream) => stream.includes('beginbfrange'))
+    .map((cmap) => {
+      const map = new Map<number, string>();
+      for (const range of cmap.matchAll(/<([0-9a-f]+)> <[0-9a-f]+> \[([^\]]*)\]/gi)) {
+        let code = parseInt(range[1] ?? '0', 16);
+        for (const entry of (range[2] ?? '').matchAll(/<([0-9a-f ]+)>/gi)) {
+          const units = (entry[1] ?? '').split(' ').map((unit) => parseInt(unit, 16));
+          map.set(code, String.fromCharCode(...units));
+          code += 1;
+        }
+      }
+      return map;
+    });
+}
+
+/**
+ * The text drawn on the pages, one entry per line of text, as each font would read it: text is written as glyph
+ * numbers, so a line only makes sense when decoded with the map of the font it was set in.
+ */
+function drawnText(pdf: Buffer): string {
+  const all = streams(pdf);
+  const maps = toUnicodeMaps(all);
+  const lines: string[] = [];
+  for (const content of all.filter((stream) => /\bBT\b/.test(stream))) {
+    for (const shown of content.matchAll(/\[([^\]]*)\] TJ/g)) {
+      const hex = [...(shown[1] ?? '').matchAll(/<([0-9a-f]*)>/gi)].map((part) => part[1] ?? '').join('');
+      for (const map of maps) lines.push((hex.match(/.{4}/g) ?? []).map((code) => map.get(parseInt(code, 16)) ?? '\uFFFD').join(''));
+      // The standard fonts write one byte per character in Windows-1252, which matches Latin-1 for these tests.
+      lines.push(Buffer.from(hex, 'hex').toString('latin1'));
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The page objects, not the page tree that lists them. */
+function pageCount(pdf: Buffer): number {
+  return asText(pdf).match(/\/Type \/Page\b/g)?.length ?? 0;
+}
+
+/** Reads the PDF literal string opening at `open`; pdfkit writes strings that are not ASCII as UTF-16BE. */
+function literalAt(text: string, open: number): { value: string; end: number } {
+  const bytes: number[] = [];
+  let depth = 1;
+  let i = open + 1;
+  for (; i < text.length; i += 1) {
+    const char = text[i] ?? '';
+    if (char === '\\') {
+      i += 1;
+      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3));
+      if (octal) {
+        bytes.push(parseInt(octal[0], 8));
+        i += octal[0].length - 1;
+      } else {
+        const next = text[i] ?? '';
+        bytes.push(({ n: 10, r: 13, t: 9, b: 8, f: 12 } as Record<string, number>)[next] ?? next.charCodeAt(0));
+      }
+      continue;
+    }
+    if (char === '(') depth += 1;
+    if (char === ')') depth -= 1;
+    if (depth === 0) break;
+    bytes.push(char.charCodeAt(0));
+  }
+  const raw = Buffer.from(bytes);
+  const value = raw[0] === 0xfe && raw[1] === 0xff ? Buffer.from(raw.subarray(2)).swap16().toString('utf16le') : raw.toString('latin1');
+  return { value, end: i };
+}
+
+/** Every value of a string-valued key written inline, such as the ActualText of structure elements. */
+function stringsOf(pdf: Buffer, key: string): string[] {
+  const text = asText(pdf);
+  const values: string[] = [];
+  for (let at = text.indexOf(`/${key} (`); at >= 0;) {
+    const { value, end } = literalAt(text, at + key.length + 2);
+    values.push(value);
+    at = text.indexOf(`/${key} (`, end);
+  }
+  return values;
+}
+
+function infoEntry(pdf: Buffer, key: string): string {
+  const text = asText(pdf);
+  const info = objectBody(pdf, refIn(text.slice(text.lastIndexOf('trailer')), 'Info'));
+  const body = objectBody(pdf, refIn(info, key));
+  return literalAt(body, body.indexOf('(')).value;
+}
+
+function structureTypes(pdf: Buffer, element: string): string[] {
+  const kids = /\/K \[([^\]]*)\]/.exec(element)?.[1] ?? '';
+  return [...kids.matchAll(/(\d+ \d+) R/g)].map((kid) => /\/S \/(\w+)/.exec(objectBody(pdf, kid[1] ?? ''))?.[1] ?? '?');
+}
+
+describe('a copy of the answers as a PDF', () => {
+  it('is a tagged PDF in British English whose viewer shows its title', async () => {
+    const pdf = await renderAnswersPdf(answerCopy());
+    assert.ok(asText(pdf).startsWith('%PDF-1.7'));
+    const root = catalog(pdf);
+    assert.match(root, /\/StructTreeRoot \d+ \d+ R/);
+    assert.match(root, /\/Lang \(en-GB\)/);
+    assert.match(objectBody(pdf, refIn(root, 'MarkInfo')), /\/Marked true/);
+    assert.match(objectBody(pdf, refIn(root, 'ViewerPreferences')), /\/DisplayDocTitle true/);
+    assert.equal(infoEntry(pdf, 'Title'), 'Apply for a resident parking permit: your answers');
+    assert.equal(infoEntry(pdf, 'Author'), 'Borough Council');
+    assert.equal(infoEntry(pdf, 'Subject'), 'A copy of the answers submitted with reference PP-2026-000123');
+  });
+
+  it('gives screen readers the title, the reference, then each section in order', async () => {
+    const pdf = await renderAnswersPdf(answerCopy());
+    const tree = objectBody(pdf, refIn(catalog(pdf), 'StructTreeRoot'));
+    const [document] = [...(/\/K \[([^\]]*)\]/.exec(tree)?.[1] ?? '').matchAll(/(\d+ \d+) R/g)].map((kid) => objectBody(pdf, kid[1] ?? ''));
+    assert.ok(document);
+    assert.match(document, /\/S \/Document/);
+    assert.deepEqual(structureTypes(pdf, document), ['P', 'H1', 'P', 'Sect', 'Sect']);
+    const sections = [...(/\/K \[([^\]]*)\]/.exec(document)?.[1] ?? '').matchAll(/(\d+ \d+) R/g)].slice(3).map((kid) => objectBody(pdf, kid[1] ?? ''));
+    // An untitled section's questions are second-level headings, so no heading level is skipped.
+    assert.deepEqual(
+      sections.map((section) => structureTypes(pdf, section)),
+      [
+        ['H2', 'P'],
+        ['H2', 'H3', 'P', 'H3', 'P'],
+      ],
+    );
+  });
+
+  it('shows the reference, the date in UK time, the questions and the answers', async () => {
+    const text = drawnText(await renderAnswersPdf(answerCopy()));
+    assert.match(text, /Apply for a resident parking permit/);
+    assert.match(text, /Reference: PP-2026-000123/);
+    assert.match(text, /Submitted: 23 November 2026 at 2:05pm/);
+    assert.match(text, /What is your full name\?/);
+    assert.match(text, /Sam Smith/);
+    assert.match(text, /Registration number/);
+    assert.match(text, /Not answered/);
+  });
+
+  it('keeps its content streams compressed', async () => {
+    const pdf = await renderAnswersPdf(answerCopy());
+    assert.doesNotMatch(asText(pdf), /What is your full name/);
+    assert.match(asText(pdf), /\/FlateDecode/);
+  });
+
+  it('flows a long answer across pages, with page numbers marked as artefacts', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `Line ${i + 1} of a long answer, long enough to wrap across the width of the page at least once.`);
+    const pdf = await renderAnswersPdf(answerCopy({ sections: [{ title: 'More about you', rows: [{ question: 'Tell us more', answer: lines }] }] }));
+    const pages = pageCount(pdf);
+    assert.ok(pages > 1, `expected several pages, got ${pages}`);
+    assert.match(asText(pdf), new RegExp(`/Type /Pages\\n/Count ${pages}\\b`));
+    const text = drawnText(pdf);
+    assert.match(text, /Line 200 of a long answer/);
+    assert.match(text, new RegExp(`Page 1 of ${pages}`));
+    assert.match(text, new RegExp(`Page ${pages} of ${pages}`));
+    const footers =
+      streams(pdf)
+        .join('\n')
+        .match(/\/Artifact <<\n\/Type \/Pagination\n>> BDC/g) ?? [];
+    assert.equal(footers.length, pages);
+  });
+
+  it('wraps a single word too long for the line instead of running off the page', async () => {
+    const pdf = await renderAnswersPdf(answerCopy({ sections: [{ rows: [{ question: 'Website', answer: [`https://example.org/${'a'.repeat(600)}`] }] }] }));
+    assert.ok(pageCount(pdf) >= 1);
+    assert.match(drawnText(pdf), /https:\/\/example\.org\/a+/);
+  });
+
+  it('renders accents and drops what the font cannot draw, keeping the full text for screen readers', async () => {
+    const copy = answerCopy({
+      councilName: 'Cyngor Bwrdeistref Sirol Ynys Môn',
+      formTitle: 'Café permit ☕',
+      sections: [
+        {
+          title: 'Über 😀',
+          rows: [
+            { question: 'Full name', answer: ['Zoë Ångström-Núñez 👍🏽', 'Ze\u0301 Bjo\u0308rk'] },
+            { question: 'Favourite emoji', answer: ['🎉🎉'] },
+            { question: 'Oddities', answer: ['tab\there\u0000\u0007 and a lone \ud800 surrogate', '\u202eright to left\u202c', '中文 ğ'] },
+          ],
+        },
+      ],
+    });
+    const pdf = await renderAnswersPdf(copy);
+    const text = drawnText(pdf);
+    assert.match(text, /Zoë Ångström-Núñez/);
+    assert.match(text, /Zé Björk/);
+    assert.match(text, /\(this cannot be shown in this copy\)/);
+    const actual = stringsOf(pdf, 'ActualText');
+    assert.ok(actual.includes('Zoë Ångström-Núñez 👍🏽'), `ActualText values: ${actual.join(' | ')}`);
+    assert.ok(actual.includes('🎉🎉'));
+  });
+
+  it('embeds Liberation Sans so the file does not rely on the reader’s fonts', { skip: !HAS_LIBERATION && 'fonts-liberation is not installed' }, async () => {
+    const pdf = await renderAnswersPdf(answerCopy());
+    assert.match(asText(pdf), /\/BaseFont \/[A-Z]{6}\+LiberationSans\b/);
+    assert.match(asText(pdf), /\/FontFile2 \d+ \d+ R/);
+  });
+
+  it('falls back to Helvetica when Liberation Sans is not installed', async () => {
+    const copy = answerCopy({ sections: [{ rows: [{ question: 'Full name', answer: ['Zoë Łukasz 😀', '“Quoted” – €5'] }] }] });
+    const pdf = await renderAnswersPdf(copy, { fontFolder: '/nonexistent/fonts' });
+    assert.match(asText(pdf), /\/BaseFont \/Helvetica\b/);
+    assert.doesNotMatch(asText(pdf), /\/FontFile2/);
+    const text = drawnText(pdf);
+    assert.match(text, /Full name/);
+    // Ł has no accent to strip and is not in the standard fonts' repertoire; ë is.
+    assert.match(text, /Zoë ukasz/);
+    assert.ok(stringsOf(pdf, 'ActualText').includes('Zoë Łukasz 😀'));
+  });
+});

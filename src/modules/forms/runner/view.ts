@@ -1,0 +1,170 @@
+import type { Geography } from '#platform/geo/index';
+import { formatBytes } from '#platform/files/index';
+import { isQuestion, type Component, type FileAnswer, type QuestionComponent } from '../model/components.js';
+import { withItemScope, type EvaluationContext } from '../model/expressions.js';
+import { isRequired, isShown, visibleOptions } from '../model/validation.js';
+import { addressesFor, itemCount, rawText, type FieldError, type RawFields } from './fields.js';
+
+/**
+ * What a page's template needs for each component: names, values as typed, errors, and the
+ * choices to offer, all worked out here so the templates only lay things out.
+ */
+export interface ComponentView {
+  type: Component['type'];
+  component: Component;
+  name: string;
+  label?: string;
+  /** Shown after the label when the question may be left out. */
+  optionalText?: string;
+  error?: string;
+  value?: string;
+  values?: string[];
+  parts?: Record<string, string>;
+  partErrors?: string[];
+  options?: { value: string; text: string; hint?: string; checked: boolean; reveals: ComponentView[] }[];
+  address?: { mode: string; addresses: { value: string; text: string; selected: boolean }[] };
+  files?: { index: number; filename: string; size: string }[];
+  canUploadMore?: boolean;
+  items?: { index: number; title: string; components: ComponentView[] }[];
+  canAdd?: boolean;
+  canRemove?: boolean;
+  heading?: boolean;
+}
+
+export interface ViewContext {
+  raw: RawFields;
+  errors: readonly FieldError[];
+  evaluation: EvaluationContext;
+  geo: Geography;
+  stored: Readonly<Record<string, unknown>>;
+  /** The page's single question is the page heading (GOV.UK's one-question pattern). */
+  questionIsHeading: boolean;
+}
+
+function errorFor(errors: readonly FieldError[], name: string): string | undefined {
+  return errors.find((error) => error.name === name)?.text;
+}
+
+function optionalText(question: QuestionComponent, evaluation: EvaluationContext): string | undefined {
+  return isRequired(question, evaluation) ? undefined : ' (optional)';
+}
+
+async function questionView(question: QuestionComponent, name: string, ctx: ViewContext, evaluation: EvaluationContext): Promise<ComponentView> {
+  const error = errorFor(ctx.errors, name);
+  const optional = optionalText(question, evaluation);
+  const view: ComponentView = {
+    type: question.type,
+    component: question,
+    name,
+    label: question.label,
+    ...(optional ? { optionalText: optional } : {}),
+    ...(error ? { error } : {}),
+    heading: ctx.questionIsHeading,
+  };
+  const raw = ctx.raw;
+  switch (question.type) {
+    case 'date':
+    case 'name': {
+      const parts = question.type === 'date' ? ['day', 'month', 'year'] : ['firstName', 'lastName'];
+      view.parts = Object.fromEntries(parts.map((part) => [part, rawText(raw, `${name}-${part}`)]));
+      const fieldError = ctx.errors.find((e) => e.name === name);
+      view.partErrors = fieldError ? (fieldError.fields ?? parts) : [];
+      return view;
+    }
+    case 'checkboxes':
+    case 'radios': {
+      const chosen = new Set(question.type === 'checkboxes' ? [raw[name] ?? []].flat() : [rawText(raw, name)]);
+      view.options = [];
+      for (const option of visibleOptions(question.options, evaluation)) {
+        const reveals: ComponentView[] = [];
+        for (const follow of option.reveals ?? [])
+          reveals.push(await questionView(follow, nameBeside(name, question.id, follow.id), { ...ctx, questionIsHeading: false }, evaluation));
+        view.options.push({
+          value: option.value,
+          text: option.text,
+          ...(option.hint ? { hint: option.hint } : {}),
+          checked: chosen.has(option.value),
+          reveals,
+        });
+      }
+      if (question.type === 'checkboxes' && question.none) view.values = chosen.has(question.none.value) ? [question.none.value] : [];
+      return view;
+    }
+    case 'select':
+      view.value = rawText(raw, name);
+      view.options = visibleOptions(question.options, evaluation).map((option) => ({
+        value: option.value,
+        text: option.text,
+        checked: option.value === view.value,
+        reveals: [],
+      }));
+      return view;
+    case 'yesNo':
+    case 'declaration':
+      view.value = rawText(raw, name);
+      return view;
+    case 'address': {
+      const mode = question.lookup ? rawText(raw, `${name}-mode`) || 'lookup' : 'manual';
+      view.parts = Object.fromEntries(['postcode', 'uprn', 'line1', 'line2', 'town', 'county'].map((part) => [part, rawText(raw, `${name}-${part}`)]));
+      const addresses = mode === 'choose' ? await addressesFor(ctx.geo, view.parts.postcode ?? '') : [];
+      view.address = {
+        mode,
+        addresses: addresses.map((address) => ({ value: address.uprn, text: address.singleLine, selected: address.uprn === view.parts?.uprn })),
+      };
+      return view;
+    }
+    case 'location':
+      view.value = rawText(raw, `${name}-method`);
+      view.parts = Object.fromEntries(['postcode', 'street', 'description', 'lat', 'lng'].map((part) => [part, rawText(raw, `${name}-${part}`)]));
+      view.values = question.methods.filter((method) => method !== 'map');
+      return view;
+    case 'fileUpload': {
+      const files = (Array.isArray(ctx.stored[question.id]) ? ctx.stored[question.id] : []) as FileAnswer[];
+      view.files = files.map((file, index) => ({ index, filename: file.filename, size: formatBytes(file.bytes) }));
+      view.canUploadMore = files.length < question.maxFiles;
+      return view;
+    }
+    case 'repeatingGroup': {
+      const count = itemCount(question, name, raw);
+      view.items = [];
+      const item = question.itemName.charAt(0).toUpperCase() + question.itemName.slice(1);
+      for (let index = 0; index < count; index += 1) {
+        const scope = withItemScope(evaluation, {});
+        view.items.push({
+          index,
+          title: `${item} ${index + 1}`,
+          components: await componentViews(question.components, `${name}-${index}-`, { ...ctx, questionIsHeading: false }, scope),
+        });
+      }
+      view.canAdd = count < question.max;
+      view.canRemove = count > Math.max(question.min, 1);
+      view.value = String(count);
+      return view;
+    }
+    default:
+      view.value = rawText(raw, name);
+      return view;
+  }
+}
+
+/** Follow-up questions sit beside their question: inside a group item they share its prefix. */
+function nameBeside(name: string, questionId: string, followId: string): string {
+  return name.slice(0, name.length - questionId.length) + followId;
+}
+
+async function componentViews(components: readonly Component[], prefix: string, ctx: ViewContext, evaluation: EvaluationContext): Promise<ComponentView[]> {
+  const views: ComponentView[] = [];
+  for (const component of components) {
+    if (!isShown(component, evaluation)) continue;
+    if (!isQuestion(component)) {
+      views.push({ type: component.type, component, name: component.id ?? '' });
+      continue;
+    }
+    views.push(await questionView(component, `${prefix}${component.id}`, ctx, evaluation));
+  }
+  return views;
+}
+
+export function pageViews(components: readonly Component[], ctx: ViewContext): Promise<ComponentView[]> {
+  return componentViews(components, '', ctx, ctx.evaluation);
+}

@@ -103,15 +103,21 @@ export function freePort() {
   });
 }
 
-/** One GET on loopback, without connection reuse. Resolves with status, headers and body bytes. */
-export function get(port, urlPath, timeoutMs = 5_000) {
+/**
+ * One GET on loopback, without connection reuse. Resolves with status, headers and body bytes.
+ * `headers` are sent as well (a session cookie, for example).
+ */
+export function get(port, urlPath, timeoutMs = 5_000, headers = {}) {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: LOOPBACK, port, path: urlPath, agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    });
+    const request = http.get(
+      { host: LOOPBACK, port, path: urlPath, agent: false, headers: { ...headers, connection: 'close' }, timeout: timeoutMs },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error('timed out')));
     request.on('error', reject);
   });
@@ -137,6 +143,40 @@ export async function waitFor200(child, port, urlPath, timeoutMs) {
     await sleep(20);
   }
   throw new Error(`${urlPath} did not answer 200 within ${timeoutMs / 1000} s:\n${child.output()}`);
+}
+
+/**
+ * One request on loopback through `agent` (keep-alive, like a browser), for clients that walk
+ * through pages. `body` is a string or Buffer. Resolves with status, headers, body text and the
+ * time to the end of the response in milliseconds.
+ */
+export function request({ port, method = 'GET', path: urlPath, headers = {}, body, agent, timeoutMs = 30_000 }) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+    const outgoing = http.request(
+      {
+        host: LOOPBACK,
+        port,
+        method,
+        path: urlPath,
+        agent,
+        timeout: timeoutMs,
+        headers: payload ? { ...headers, 'content-length': payload.length } : headers,
+      },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${urlPath} timed out after ${timeoutMs} ms`)));
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,8 +234,8 @@ export async function startBareServer(routes) {
  * sent (security headers included), so both servers put the same bytes on the wire. Headers that
  * Node writes itself for each response (date, connection, keep-alive, content-length) are left out.
  */
-export async function capture(port, urlPath) {
-  const response = await get(port, urlPath);
+export async function capture(port, urlPath, requestHeaders = {}) {
+  const response = await get(port, urlPath, 5_000, requestHeaders);
   const perResponse = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
   const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !perResponse.has(name)));
   return { path: urlPath, status: response.status, contentType: response.headers['content-type'] ?? 'application/octet-stream', headers, body: response.body };
@@ -238,14 +278,15 @@ export function sampleRss(pid, intervalMs = 200) {
 
 /**
  * A bounded autocannon run against http://127.0.0.1:<port><path>. Every response's latency is
- * recorded so percentiles autocannon does not report (p95) are exact.
+ * recorded so percentiles autocannon does not report (p95) are exact. `headers`, when given, are
+ * sent with every request.
  */
-export async function load({ port, path: urlPath, connections, durationSec }) {
+export async function load({ port, path: urlPath, connections, durationSec, headers }) {
   const url = new URL(`http://${LOOPBACK}:${port}${urlPath}`);
   if (url.hostname !== LOOPBACK) throw new Error('load tests only target the loopback interface');
   if (!(durationSec > 0 && durationSec <= 60)) throw new Error('load runs are bounded to at most 60 s');
   const latencies = [];
-  const instance = autocannon({ url: url.href, connections, duration: durationSec, timeout: 10 });
+  const instance = autocannon({ url: url.href, connections, duration: durationSec, timeout: 10, ...(headers ? { headers } : {}) });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
   latencies.sort((a, b) => a - b);

@@ -452,7 +452,8 @@ export class BoroughPage {
     this.audited.push(url);
     if (this.audits.clean.has(key)) return;
     const results = await this.runAxe(url, html);
-    if (results.violations.length) assert.fail(formatViolations(url, this.javaScript, results.violations));
+    const violations = withoutKnownFrontendIssues(results.violations);
+    if (violations.length) assert.fail(formatViolations(url, this.javaScript, violations));
     this.audits.clean.add(key);
   }
 
@@ -537,6 +538,21 @@ function formatViolations(url: string, javaScript: boolean, violations: Violatio
 }
 
 /** The Content-Security-Policy directives of a response, by name. */
+/**
+ * GOV.UK Frontend's radios script marks a radio that reveals a question with `aria-expanded`,
+ * a choice its maintainers made from user research and list as a known issue; axe reports the
+ * attribute as not allowed on a radio. Only that, on GOV.UK radios, is let through.
+ */
+function withoutKnownFrontendIssues(violations: AxeResults['violations']): AxeResults['violations'] {
+  return violations.flatMap((violation) => {
+    if (violation.id !== 'aria-allowed-attr') return [violation];
+    const nodes = violation.nodes.filter(
+      (node) => !(node.html.includes('govuk-radios__input') && node.any.concat(node.all, node.none).every((check) => /aria-expanded/.test(check.message))),
+    );
+    return nodes.length ? [{ ...violation, nodes }] : [];
+  });
+}
+
 export function cspDirectives(response: Response): Map<string, string[]> {
   const header = response.headers()['content-security-policy'] ?? '';
   const directives = new Map<string, string[]>();

@@ -2,8 +2,8 @@ import type { Geography } from '#platform/geo/index';
 import { isQuestion, type Component, type QuestionComponent } from '#modules/forms/model/components';
 import { shiftDate } from '#modules/forms/model/dates';
 import type { FormDefinition, Page } from '#modules/forms/model/definition';
-import type { EvaluationContext } from '#modules/forms/model/expressions';
-import { nextPage, type Destination, type RoutingContext } from '#modules/forms/model/routing';
+import { expressionReferences, type EvaluationContext } from '#modules/forms/model/expressions';
+import { nextPage, withComputed, type Destination, type RoutingContext } from '#modules/forms/model/routing';
 import { visibleOptions } from '#modules/forms/model/validation';
 import { mergeAnswers, readPage, type RawFields } from '#modules/forms/runner/fields';
 
@@ -169,7 +169,37 @@ function describe(end: Destination): string {
   return 'page' in end ? end.page : 'exit' in end ? `exit ${end.exit}` : 'check answers';
 }
 
+/** The answers any route reads: choices that lead to the same next page can still part later. */
+function routingAnswers(definition: FormDefinition): string[] {
+  const ids = new Set<string>();
+  for (const page of definition.pages) {
+    for (const route of page.routes ?? []) {
+      if (route.when) for (const reference of expressionReferences(route.when)) if (reference.kind === 'answer') ids.add(reference.path.split('.')[0] ?? '');
+    }
+  }
+  for (const computed of definition.computed) ids.add(computed.id);
+  return [...ids];
+}
+
+/**
+ * One persona per different next page from each page; then, for pages that only a combination of
+ * earlier answers reaches, personas that also tell apart the answers routes read.
+ */
 export async function personas(definition: FormDefinition, opts: WalkerOptions): Promise<Persona[]> {
+  const first = await walk(definition, opts, []);
+  const visited = new Set(first.flatMap((persona) => persona.steps.map((step) => step.pageSlug)));
+  if (definition.pages.every((page) => visited.has(page.slug))) return first;
+  const extra: Persona[] = [];
+  for (const persona of await walk(definition, { ...opts, maxPersonas: 200 }, routingAnswers(definition))) {
+    const unseen = persona.steps.filter((step) => !visited.has(step.pageSlug));
+    if (unseen.length === 0) continue;
+    for (const step of unseen) visited.add(step.pageSlug);
+    extra.push(persona);
+  }
+  return [...first, ...extra];
+}
+
+async function walk(definition: FormDefinition, opts: WalkerOptions, deciding: string[]): Promise<Persona[]> {
   const found: Persona[] = [];
   const max = opts.maxPersonas ?? 30;
 
@@ -184,7 +214,7 @@ export async function personas(definition: FormDefinition, opts: WalkerOptions):
       const merged = mergeAnswers(answers, result.answers);
       const destination = nextPage(definition, page.id, merged, opts.context);
       if (destination === undefined) throw new Error(`${definition.slug}/${page.slug} has no way forward`);
-      const key = JSON.stringify(destination);
+      const key = JSON.stringify([destination, deciding.map((id) => withComputed(definition, merged, opts.context)[id] ?? null)]);
       if (!routes.has(key)) routes.set(key, { fields, answers: merged, destination });
     }
     const questionless = !page.components.some(isQuestion);
@@ -201,7 +231,7 @@ export async function personas(definition: FormDefinition, opts: WalkerOptions):
     }
   }
 
-  const first = definition.pages[0];
-  if (first) await explore(first, {}, []);
+  const start = definition.pages[0];
+  if (start) await explore(start, {}, []);
   return found;
 }

@@ -43,6 +43,12 @@ describe('journeys through the shipped forms', () => {
     test(`${form.slug}: every route is walked and each submission stored once`, async () => {
       const walks = routes.get(form.slug) ?? [];
       assert.ok(walks.length >= 2, `${form.slug} has more than one route (found ${walks.length})`);
+      const visited = new Set(walks.flatMap((persona) => persona.steps.map((step) => step.pageSlug)));
+      assert.deepEqual(
+        form.pages.map((page) => page.slug).filter((slug) => !visited.has(slug)),
+        [],
+        'every page of the form is on some route walked',
+      );
       for (const persona of walks) await walk(form, persona);
     });
   }

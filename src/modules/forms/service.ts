@@ -389,8 +389,9 @@ export function createFormsService(ctx: FormsContext) {
       const expiresAt = expiry();
       const token = signToken(config.sessionSecret, { purpose: RESUME_PURPOSE, subject: draft.id, expiresAt });
       const link = `${config.baseUrl}/forms/${draft.slug}/resume?token=${encodeURIComponent(token)}`;
+      // The draft is kept at least as long as the link works.
+      await repo.saveDraft(draft.id, { answers: draft.answers, pagesDone: draft.pagesDone, expiresAt });
       await repo.transaction(async (tx) => {
-        await repo.saveDraft(draft.id, { answers: draft.answers, pagesDone: draft.pagesDone, expiresAt });
         await queueEmail(asDb(tx), {
           to: email,
           subject: `Continue your form: ${draft.definition.title}`,
@@ -444,6 +445,10 @@ export function createFormsService(ctx: FormsContext) {
           : { type: 'anonymous' };
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const reference = formatReference(randomReference());
+        // Drawn before the transaction: the embedded database has one connection, not to be held while a PDF renders.
+        const pdf = email
+          ? await renderAnswersPdf({ councilName: platform.council.profile.name, formTitle: def.title, reference, submittedAt: new Date(), sections: summary })
+          : undefined;
         const outcome = await repo.transaction(async (tx) => {
           const inserted = await repo.insertSubmission(tx, {
             reference,
@@ -470,14 +475,7 @@ export function createFormsService(ctx: FormsContext) {
             details: { form: draft.slug, version: draft.version, reference: row.reference, channel: draft.channel },
             ...(meta.requestId ? { requestId: meta.requestId } : {}),
           });
-          if (email) {
-            const pdf = await renderAnswersPdf({
-              councilName: platform.council.profile.name,
-              formTitle: def.title,
-              reference: row.reference,
-              submittedAt: new Date(row.submitted_at),
-              sections: summary,
-            });
+          if (email && pdf) {
             await queueEmail(asDb(tx), {
               to: email,
               subject: `${def.title}: we have your form (reference ${row.reference})`,

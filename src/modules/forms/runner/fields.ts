@@ -251,7 +251,7 @@ async function locationOutcome(question: Extract<QuestionComponent, { type: 'loc
   }
   if (method === '') {
     if (!isRequired(question, ctx.evaluation)) return { value: undefined };
-    return { error: question.requiredMessage ?? `Select how you will tell us ${subjectOf(question)}`, href: `#${name}-method` };
+    return { error: question.requiredMessage ?? `Select how you will tell us where ${subjectOf(question)} is`, href: `#${name}-method` };
   }
   if (method === 'postcode') {
     const text = rawText(raw, `${name}-postcode`);
@@ -278,7 +278,7 @@ async function locationOutcome(question: Extract<QuestionComponent, { type: 'loc
     if (description === '') return { error: 'Describe the location', href: `#${name}-description` };
     return { value: { givenBy: 'description', description } };
   }
-  return { error: `Select how you will tell us ${subjectOf(question)}`, href: `#${name}-method` };
+  return { error: `Select how you will tell us where ${subjectOf(question)} is`, href: `#${name}-method` };
 }
 
 const mean = (values: number[]): number => round(values.reduce((sum, value) => sum + value, 0) / Math.max(values.length, 1));

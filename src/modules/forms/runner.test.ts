@@ -1,0 +1,449 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { createTestApp, pageText, type TestApp, type TestClient } from '../../../test/support/app.js';
+import { shiftDate } from './model/dates.js';
+import type { FormDefinitionInput } from './model/definition.js';
+
+/** A form with every kind of question, to check each rule's message where the resident sees it. */
+const everything: FormDefinitionInput = {
+  schemaVersion: 2,
+  id: 'everything',
+  slug: 'everything',
+  title: 'Every kind of question',
+  sections: [{ id: 'all', title: 'All of it' }],
+  pages: [
+    {
+      id: 'details',
+      slug: 'details',
+      title: 'Your details',
+      section: 'all',
+      components: [
+        { type: 'text', id: 'fullName', label: 'Full name', minLength: 2, maxLength: 20, prefill: 'name' },
+        { type: 'textarea', id: 'story', label: 'Story', maxLength: 50 },
+        { type: 'number', id: 'children', label: 'Number of children', min: 1, max: 12 },
+        { type: 'email', id: 'email', label: 'Email address', prefill: 'email' },
+        { type: 'ukPhone', id: 'phone', label: 'Phone number' },
+        { type: 'ukPhone', id: 'mobile', label: 'Mobile number', mobileOnly: true },
+        { type: 'postcode', id: 'postcode', label: 'Postcode' },
+        { type: 'date', id: 'dob', label: 'Date of birth', when: 'past' },
+        { type: 'date', id: 'moveDate', label: 'Move date', when: 'future', latest: { today: { months: 6 } } },
+        { type: 'time', id: 'time', label: 'Time' },
+        {
+          type: 'radios',
+          id: 'colour',
+          label: 'Colour',
+          options: [
+            { value: 'red', text: 'Red', reveals: [{ type: 'text', id: 'shade', label: 'Shade' }] },
+            { value: 'blue', text: 'Blue' },
+          ],
+        },
+        {
+          type: 'checkboxes',
+          id: 'help',
+          label: 'Help',
+          options: [
+            { value: 'a', text: 'A' },
+            { value: 'b', text: 'B' },
+          ],
+          none: { value: 'none', text: 'None of these' },
+        },
+        {
+          type: 'select',
+          id: 'ward',
+          label: 'Ward',
+          options: [
+            { value: 'x', text: 'X' },
+            { value: 'y', text: 'Y' },
+          ],
+        },
+        { type: 'yesNo', id: 'agree', label: 'Do you agree?' },
+        { type: 'name', id: 'applicant', label: 'Your name' },
+        { type: 'declaration', id: 'declare', label: 'I confirm this is true', statement: 'Everything I have said is true.' },
+      ],
+    },
+    {
+      id: 'where',
+      slug: 'where',
+      title: 'Where',
+      section: 'all',
+      components: [
+        { type: 'address', id: 'home', label: 'Home address' },
+        { type: 'location', id: 'spot', label: 'The problem', methods: ['postcode', 'street', 'description'] },
+      ],
+    },
+    {
+      id: 'people',
+      slug: 'people',
+      title: 'Children',
+      section: 'all',
+      components: [
+        {
+          type: 'repeatingGroup',
+          id: 'kids',
+          label: 'Children',
+          itemName: 'child',
+          min: 1,
+          max: 3,
+          components: [{ type: 'text', id: 'kidName', label: 'Name of child' }],
+        },
+      ],
+    },
+    {
+      id: 'files',
+      slug: 'files',
+      title: 'Evidence',
+      section: 'all',
+      components: [{ type: 'fileUpload', id: 'evidence', label: 'Evidence', accept: ['image/png'], maxBytes: 1000, minFiles: 1, maxFiles: 2 }],
+    },
+  ],
+};
+
+const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+const [ty, tm, td] = shiftDate(today, { days: 10 }).split('-');
+const future = { 'moveDate-day': String(Number(td)), 'moveDate-month': String(Number(tm)), 'moveDate-year': ty ?? '' };
+
+const valid: Record<string, string | string[]> = {
+  fullName: 'Sam Taylor',
+  story: 'A short story',
+  children: '2',
+  email: 'sam@example.com',
+  phone: '01632 960 001',
+  mobile: '07700 900 982',
+  postcode: 'sw1a2aa',
+  'dob-day': '4',
+  'dob-month': '7',
+  'dob-year': '1990',
+  ...future,
+  time: '2:30pm',
+  colour: 'red',
+  shade: 'Crimson',
+  help: ['a', 'b'],
+  ward: 'x',
+  agree: 'yes',
+  'applicant-firstName': 'Sam',
+  'applicant-lastName': 'Taylor',
+  declare: 'true',
+};
+
+/** Each rule: the fields to change, the message, and the id the error summary links to. */
+const detailsRules: [string, Record<string, string | string[]>, string, string][] = [
+  ['required text', { fullName: '' }, 'Enter full name', 'fullName'],
+  ['text too long', { fullName: 'x'.repeat(21) }, 'Full name must be 20 characters or less', 'fullName'],
+  ['text too short', { fullName: 'S' }, 'Full name must be 2 characters or more', 'fullName'],
+  ['textarea too long', { story: 'y'.repeat(51) }, 'Story must be 50 characters or less', 'story'],
+  ['not a number', { children: 'two' }, 'Number of children must be a number', 'children'],
+  ['not whole', { children: '2.5' }, 'Number of children must be a whole number', 'children'],
+  ['out of range', { children: '20' }, 'Number of children must be between 1 and 12', 'children'],
+  ['email format', { email: 'sam.example.com' }, 'Enter an email address in the correct format, like name@example.com', 'email'],
+  ['phone format', { phone: '12ab' }, 'Enter a UK phone number, like 01632 960 001 or 07700 900 982', 'phone'],
+  ['mobile only', { mobile: '01632 960 001' }, 'Enter a UK mobile phone number, like 07700 900 982', 'mobile'],
+  ['postcode format', { postcode: 'XYZ' }, 'Enter a full UK postcode, like AA1 1AA', 'postcode'],
+  ['date missing a part', { 'dob-day': '' }, 'Date of birth must include a day', 'dob-day'],
+  ['date not real', { 'dob-day': '31', 'dob-month': '2' }, 'Date of birth must be a real date', 'dob-day'],
+  ['year digits', { 'dob-year': '90' }, 'Year must include 4 numbers', 'dob-year'],
+  ['date in the past', { 'dob-year': String(Number(today.slice(0, 4)) + 1) }, 'Date of birth must be in the past', 'dob-day'],
+  ['date in the future', { 'moveDate-year': '2001' }, 'Move date must be in the future', 'moveDate-day'],
+  ['date too late', { 'moveDate-year': String(Number(today.slice(0, 4)) + 2) }, 'Move date must be the same as or before', 'moveDate-day'],
+  ['time', { time: '25:00' }, 'Time must be a real time, like 9:30am or 14:30', 'time'],
+  ['radios', { colour: '' }, 'Select colour', 'colour'],
+  ['revealed follow-up', { shade: '' }, 'Enter shade', 'shade'],
+  ['exclusive none', { help: ['a', 'none'] }, 'Select help, or select ‘None of these’', 'help'],
+  ['select', { ward: '' }, 'Select ward', 'ward'],
+  ['yes or no', { agree: '' }, 'Select yes or no', 'agree'],
+  ['name part', { 'applicant-lastName': '' }, 'Enter last name', 'applicant-lastName'],
+  ['declaration', { declare: '' }, 'Confirm you have read and agree to the declaration', 'declare'],
+];
+
+function errorLinks(html: string): { href: string; text: string }[] {
+  const summary = /govuk-error-summary__list">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? '';
+  return [...summary.matchAll(/<a href="#([^"]+)">([^<]+)<\/a>/g)].map((m) => ({ href: m[1] ?? '', text: (m[2] ?? '').replace(/&#39;/g, "'") }));
+}
+
+function fieldMessages(html: string): string[] {
+  return [...html.matchAll(/govuk-error-message">\s*<span class="govuk-visually-hidden">Error:<\/span>([^<]+)</g)].map((m) => (m[1] ?? '').trim());
+}
+
+describe('the form runner', () => {
+  let t: TestApp;
+  let postcode = '';
+  let street = '';
+
+  before(async () => {
+    t = await createTestApp({ seedDemo: true });
+    const published = await t.services.forms.service.publish(everything, { actor: { type: 'system' } });
+    assert.ok(published.ok, JSON.stringify(published));
+    const row = (
+      await sql<{
+        postcode: string;
+        street: string;
+      }>`SELECT a.postcode, s.name AS street FROM geo_addresses a JOIN geo_streets s ON s.usrn = a.usrn ORDER BY a.uprn LIMIT 1`.execute(t.platform.database.db)
+    ).rows[0];
+    assert.ok(row);
+    postcode = row.postcode;
+    street = row.street;
+  });
+  after(async () => t?.close());
+
+  async function started(client: TestClient = t.client()): Promise<TestClient> {
+    await client.get('/forms/everything');
+    const res = await client.post('/forms/everything/start', {});
+    assert.equal(res.headers.location, '/forms/everything/details');
+    await client.get('/forms/everything/details');
+    return client;
+  }
+
+  describe('every rule shows its message in the error summary and beside the field, and keeps the other answers', () => {
+    for (const [rule, change, message, field] of detailsRules) {
+      test(rule, async () => {
+        const client = await started();
+        const res = await client.post('/forms/everything/details', { ...valid, ...change, action: 'continue' });
+        assert.equal(res.statusCode, 400);
+        const links = errorLinks(res.body);
+        assert.ok(
+          links.some((link) => link.text.startsWith(message) && link.href === field),
+          `summary has "${message}" linking to #${field}: ${JSON.stringify(links)}`,
+        );
+        assert.ok(
+          fieldMessages(res.body).some((text) => text.startsWith(message)),
+          `the field shows "${message}": ${JSON.stringify(fieldMessages(res.body))}`,
+        );
+        assert.ok(res.body.includes(`id="${field}"`), `#${field} exists for the summary link`);
+        const others: Record<string, string> = { email: 'sam@example.com', mobile: '07700 900 982', shade: 'Crimson', story: 'A short story' };
+        for (const [name, kept] of Object.entries(others)) if (!(name in change)) assert.ok(res.body.includes(kept), `${kept} is kept`);
+        assert.match(res.body, /<title>Error: /, 'the title says there is an error');
+      });
+    }
+  });
+
+  test('valid answers are saved, dropped when hidden, and the runner moves on; prefill fills from the profile', async () => {
+    const client = await started();
+    const res = await client.post('/forms/everything/details', { ...valid, colour: 'blue', action: 'continue' });
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, '/forms/everything/where');
+    const draftId = [
+      ...(
+        await sql<{ id: string; answers: Record<string, unknown> }>`SELECT id, answers FROM form_drafts ORDER BY updated_at DESC LIMIT 1`.execute(
+          t.platform.database.db,
+        )
+      ).rows,
+    ][0];
+    assert.ok(draftId);
+    assert.equal(draftId.answers.postcode, 'SW1A 2AA', 'postcodes are normalised');
+    assert.equal(draftId.answers.time, '14:30');
+    assert.equal(draftId.answers.dob, '1990-07-04');
+    assert.equal(draftId.answers.shade, undefined, 'the follow-up of an option not chosen is dropped');
+    assert.deepEqual(draftId.answers.help, ['a', 'b']);
+  });
+
+  describe('addresses, locations, repeating groups and files', () => {
+    async function atWhere(): Promise<TestClient> {
+      const client = await started();
+      await client.post('/forms/everything/details', { ...valid, action: 'continue' });
+      await client.get('/forms/everything/where');
+      return client;
+    }
+
+    test('an address found by postcode, and the manual fallback with its rules', async () => {
+      const client = await atWhere();
+      let res = await client.post('/forms/everything/where', { 'home-mode': 'lookup', 'home-postcode': 'ZZ9 9ZZ', action: 'find:home' });
+      assert.equal(res.statusCode, 400);
+      assert.match(errorLinks(res.body)[0]?.text ?? '', /could not find an address/);
+      res = await client.post('/forms/everything/where', { 'home-mode': 'lookup', 'home-postcode': postcode, action: 'find:home' });
+      assert.equal(res.statusCode, 200);
+      assert.match(pageText(res.body), /addresses? found/);
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'choose',
+        'home-postcode': postcode,
+        'home-uprn': '',
+        'spot-method': 'street',
+        'spot-street': street,
+        action: 'continue',
+      });
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Select an address'],
+      );
+      assert.ok(res.body.includes(`value="${street}"`), 'the location answer is kept');
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '',
+        'home-town': '',
+        'home-postcode': 'nope',
+        'spot-method': '',
+        action: 'continue',
+      });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Enter address line 1, typically the building and street', 'Select how you will tell us where the problem is'],
+      );
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': '',
+        'spot-method': 'postcode',
+        'spot-postcode': 'ZZ9 9ZZ',
+        action: 'continue',
+      });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Enter town or city', 'Enter a postcode in the council’s area'],
+      );
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': 'Kingsmere',
+        'home-postcode': 'bad',
+        'spot-method': 'street',
+        'spot-street': 'Qqxzv',
+        action: 'continue',
+      });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Enter a full UK postcode, like AA1 1AA', 'Enter the name of a street in the council’s area'],
+      );
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': 'Kingsmere',
+        'home-postcode': postcode,
+        'spot-method': 'description',
+        'spot-description': '',
+        action: 'continue',
+      });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Describe the location'],
+      );
+      res = await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': 'Kingsmere',
+        'home-postcode': postcode,
+        'spot-method': 'street',
+        'spot-street': street,
+        action: 'continue',
+      });
+      assert.equal(res.headers.location, '/forms/everything/people');
+      const answers = (
+        await sql<{ answers: Record<string, Record<string, unknown>> }>`SELECT answers FROM form_drafts ORDER BY updated_at DESC LIMIT 1`.execute(
+          t.platform.database.db,
+        )
+      ).rows[0]?.answers;
+      assert.equal(answers?.spot?.label, street);
+      assert.equal(typeof answers?.spot?.lat, 'number', 'a street gives a point');
+      assert.ok(answers?.spot?.usrn);
+    });
+
+    test('add another and remove keep what was typed; each item is checked', async () => {
+      const client = await atWhere();
+      await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': 'Kingsmere',
+        'home-postcode': postcode,
+        'spot-method': 'description',
+        'spot-description': 'By the bridge',
+        action: 'continue',
+      });
+      await client.get('/forms/everything/people');
+      let res = await client.post('/forms/everything/people', { 'kids-items': '1', 'kids-0-kidName': 'Ada', action: 'add:kids' });
+      assert.equal(res.statusCode, 200);
+      assert.ok(res.body.includes('value="Ada"') && res.body.includes('name="kids-1-kidName"'), 'a second child is added, the first kept');
+      res = await client.post('/forms/everything/people', { 'kids-items': '2', 'kids-0-kidName': 'Ada', 'kids-1-kidName': '', action: 'continue' });
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(errorLinks(res.body), [{ href: 'kids-1-kidName', text: 'Child 2: Enter name of child' }]);
+      res = await client.post('/forms/everything/people', { 'kids-items': '2', 'kids-0-kidName': 'Ada', 'kids-1-kidName': 'Bo', action: 'remove:kids:0' });
+      assert.ok(res.body.includes('value="Bo"') && !res.body.includes('value="Ada"'), 'removing the first moves the second up');
+      res = await client.post('/forms/everything/people', { 'kids-items': '1', 'kids-0-kidName': 'Bo', action: 'continue' });
+      assert.equal(res.headers.location, '/forms/everything/files');
+    });
+
+    test('files are checked by content and size, kept on the draft, and can be removed', async () => {
+      const client = await atWhere();
+      await client.post('/forms/everything/where', {
+        'home-mode': 'manual',
+        'home-line1': '2 Mill Lane',
+        'home-town': 'Kingsmere',
+        'home-postcode': postcode,
+        'spot-method': 'description',
+        'spot-description': 'By the bridge',
+        action: 'continue',
+      });
+      await client.get('/forms/everything/people');
+      await client.post('/forms/everything/people', { 'kids-items': '1', 'kids-0-kidName': 'Bo', action: 'continue' });
+      const page = await client.get('/forms/everything/files');
+      assert.ok(page.body.includes('enctype="multipart/form-data"'));
+      const token = client.csrf();
+      const upload = (filename: string, bytes: Buffer, action: string) =>
+        multipart(t, client, '/forms/everything/files', { _csrf: token, action }, { name: 'evidence', filename, bytes });
+      const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100)]);
+      let res = await upload('notes.png', Buffer.from('%PDF-1.4 pretending'), 'upload:evidence');
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['The selected file must be a PNG'],
+      );
+      res = await upload('big.png', Buffer.concat([png, Buffer.alloc(2000)]), 'upload:evidence');
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['The selected file must be smaller than 1000 bytes'],
+      );
+      res = await multipart(t, client, '/forms/everything/files', { _csrf: token, action: 'continue' });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Select evidence'],
+      );
+      res = await upload('photo.png', png, 'upload:evidence');
+      assert.equal(res.statusCode, 200);
+      assert.match(pageText(res.body), /photo\.png/);
+      res = await multipart(t, client, '/forms/everything/files', { _csrf: token, action: 'continue' });
+      assert.equal(res.headers.location, '/forms/everything/check-answers');
+      const check = await client.get('/forms/everything/check-answers');
+      assert.match(pageText(check.body), /photo\.png/);
+      assert.match(pageText(check.body), /Child 1 Name of child: Bo/);
+    });
+  });
+
+  test('pages cannot be skipped by typing their address, and unknown forms are not found', async () => {
+    const client = await started();
+    const res = await client.get('/forms/everything/files');
+    assert.equal(res.statusCode, 302);
+    assert.equal(res.headers.location, '/forms/everything/details');
+    assert.equal((await client.get('/forms/no-such-form')).statusCode, 404);
+    assert.equal((await t.client().get('/forms/everything/details')).headers.location, '/forms/everything', 'without a draft, back to the start');
+  });
+
+  test('the definition schema is published as JSON Schema', async () => {
+    const res = await t.client().get('/api/forms/schema.json');
+    assert.equal(res.statusCode, 200);
+    const schema = JSON.parse(res.body) as { properties?: Record<string, unknown> };
+    assert.ok(schema.properties?.pages && schema.properties.schemaVersion);
+  });
+});
+
+/** Posts multipart form data as a browser does for a page with a file input. */
+async function multipart(
+  t: TestApp,
+  client: TestClient,
+  url: string,
+  fields: Record<string, string>,
+  file?: { name: string; filename: string; bytes: Buffer },
+) {
+  const boundary = '----borough-test-boundary';
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields))
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  if (file) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+    );
+    parts.push(file.bytes, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  return t.app.inject({ method: 'POST', url, payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie } });
+}

@@ -24,6 +24,8 @@ import {
   startPlatform,
   stopChild,
   table,
+  runRecord,
+  summarise,
 } from './lib/harness.mjs';
 
 const CONNECTIONS = 50;
@@ -74,31 +76,6 @@ function assertCleanExit(exit, what) {
 async function measure(port, urlPath) {
   await load({ port, path: urlPath, connections: CONNECTIONS, durationSec: WARMUP_SEC });
   return load({ port, path: urlPath, connections: CONNECTIONS, durationSec: DURATION_SEC });
-}
-
-function summarise(runs) {
-  return {
-    rps: round(median(runs.map((r) => r.rps))),
-    p50Ms: round(median(runs.map((r) => r.latencyMs.p50)), 2),
-    p95Ms: round(median(runs.map((r) => r.latencyMs.p95)), 2),
-    p99Ms: round(median(runs.map((r) => r.latencyMs.p99)), 2),
-    errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
-    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-  };
-}
-
-function runRecord(r) {
-  return {
-    rps: round(r.rps),
-    requests: r.requests,
-    p50Ms: round(r.latencyMs.p50, 2),
-    p95Ms: round(r.latencyMs.p95, 2),
-    p99Ms: round(r.latencyMs.p99, 2),
-    maxMs: round(r.latencyMs.max, 2),
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    bytesPerResponse: r.bytesPerResponse,
-  };
 }
 
 async function throughputAndMemory(dataDir) {

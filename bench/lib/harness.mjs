@@ -332,3 +332,30 @@ export function table(header, rows, leftColumns = 1) {
   const line = (row) => row.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
+
+/** The median figures of several load runs. */
+export function summarise(runs) {
+  return {
+    rps: round(median(runs.map((r) => r.rps))),
+    p50Ms: round(median(runs.map((r) => r.latencyMs.p50)), 2),
+    p95Ms: round(median(runs.map((r) => r.latencyMs.p95)), 2),
+    p99Ms: round(median(runs.map((r) => r.latencyMs.p99)), 2),
+    errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+  };
+}
+
+/** One load run's figures, rounded for the results file. */
+export function runRecord(r) {
+  return {
+    rps: round(r.rps),
+    requests: r.requests,
+    p50Ms: round(r.latencyMs.p50, 2),
+    p95Ms: round(r.latencyMs.p95, 2),
+    p99Ms: round(r.latencyMs.p99, 2),
+    maxMs: round(r.latencyMs.max, 2),
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    bytesPerResponse: r.bytesPerResponse,
+  };
+}

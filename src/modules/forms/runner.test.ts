@@ -266,56 +266,30 @@ describe('the form runner', () => {
         ['Select an address'],
       );
       assert.ok(res.body.includes(`value="${street}"`), 'the location answer is kept');
-      res = await client.post('/forms/everything/where', {
-        'home-mode': 'manual',
-        'home-line1': '',
-        'home-town': '',
-        'home-postcode': 'nope',
-        'spot-method': '',
-        action: 'continue',
-      });
-      assert.deepEqual(
-        errorLinks(res.body).map((e) => e.text),
-        ['Enter address line 1, typically the building and street', 'Select how you will tell us where the problem is'],
-      );
-      res = await client.post('/forms/everything/where', {
-        'home-mode': 'manual',
-        'home-line1': '2 Mill Lane',
-        'home-town': '',
-        'spot-method': 'postcode',
-        'spot-postcode': 'ZZ9 9ZZ',
-        action: 'continue',
-      });
-      assert.deepEqual(
-        errorLinks(res.body).map((e) => e.text),
-        ['Enter town or city', 'Enter a postcode in the council’s area'],
-      );
-      res = await client.post('/forms/everything/where', {
-        'home-mode': 'manual',
-        'home-line1': '2 Mill Lane',
-        'home-town': 'Kingsmere',
-        'home-postcode': 'bad',
-        'spot-method': 'street',
-        'spot-street': 'Qqxzv',
-        action: 'continue',
-      });
-      assert.deepEqual(
-        errorLinks(res.body).map((e) => e.text),
-        ['Enter a full UK postcode, like AA1 1AA', 'Enter the name of a street in the council’s area'],
-      );
-      res = await client.post('/forms/everything/where', {
-        'home-mode': 'manual',
-        'home-line1': '2 Mill Lane',
-        'home-town': 'Kingsmere',
-        'home-postcode': postcode,
-        'spot-method': 'description',
-        'spot-description': '',
-        action: 'continue',
-      });
-      assert.deepEqual(
-        errorLinks(res.body).map((e) => e.text),
-        ['Describe the location'],
-      );
+      const manual = { 'home-mode': 'manual', 'home-line1': '2 Mill Lane', 'home-town': 'Kingsmere', 'home-postcode': postcode };
+      const rules: [Record<string, string>, string[]][] = [
+        [
+          { 'home-mode': 'manual', 'home-line1': '', 'home-town': '', 'home-postcode': 'nope', 'spot-method': '' },
+          ['Enter address line 1, typically the building and street', 'Select how you will tell us where the problem is'],
+        ],
+        [
+          { ...manual, 'home-town': '', 'spot-method': 'postcode', 'spot-postcode': 'ZZ9 9ZZ' },
+          ['Enter town or city', 'Enter a postcode in the council’s area'],
+        ],
+        [
+          { ...manual, 'home-postcode': 'bad', 'spot-method': 'street', 'spot-street': 'Qqxzv' },
+          ['Enter a full UK postcode, like AA1 1AA', 'Enter the name of a street in the council’s area'],
+        ],
+        [{ ...manual, 'spot-method': 'description', 'spot-description': '' }, ['Describe the location']],
+      ];
+      for (const [fields, messages] of rules) {
+        res = await client.post('/forms/everything/where', { ...fields, action: 'continue' });
+        assert.equal(res.statusCode, 400);
+        assert.deepEqual(
+          errorLinks(res.body).map((e) => e.text),
+          messages,
+        );
+      }
       res = await client.post('/forms/everything/where', {
         'home-mode': 'manual',
         'home-line1': '2 Mill Lane',

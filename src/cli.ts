@@ -10,6 +10,7 @@ import { createLogger } from '#platform/logging/index';
 import { hasErrors, lintForm, type Finding } from '#modules/forms/model/linter';
 import type { Platform } from '#platform/platform';
 import { searchAudit } from '#platform/audit/index';
+import { COMMAND_LINE_ACTOR } from '#modules/account/index';
 import { start, type Role } from './main.js';
 import { allMigrations, buildServices, seedDemoCouncil, type Services } from './services.js';
 
@@ -39,6 +40,11 @@ Staff users
   users create --email <e> --name <n> --roles <r,r> [--teams <t,t>]   invite a staff member
   users reset-mfa <email>    make a staff member set up their authenticator app again
 
+API keys (for other systems calling Borough's APIs)
+  api-keys create --name <n> --scopes <s,s> [--expires YYYY-MM-DD]   make a key; it is printed once, never stored
+  api-keys list              every key with its id, prefix, scopes, status and last use
+  api-keys revoke <id>       stop a key working at once (its id or its prefix)
+
 Configuration is read from the environment: see README.md.`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         return await exportData(rest);
       case 'users':
         return await users(rest);
+      case 'api-keys':
+        return await apiKeys(rest);
       case 'forms':
         return forms(rest);
       case undefined:
@@ -241,6 +249,64 @@ async function users(args: string[]): Promise<number> {
     });
   }
   console.error('Usage: borough users create --email <e> --name <n> --roles <r,r> [--teams <t,t>] | borough users reset-mfa <email>');
+  return 1;
+}
+
+async function apiKeys(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } },
+  });
+  const [action, which] = positionals;
+  if (action === 'create' && values.name !== undefined && values.scopes !== undefined) {
+    const { name, scopes } = values;
+    let expiresAt: Date | undefined;
+    if (values.expires !== undefined) {
+      expiresAt = new Date(`${values.expires}T00:00:00Z`);
+      // A real calendar date only: Date would roll 30 February over into March.
+      if (Number.isNaN(expiresAt.getTime()) || expiresAt.toISOString().slice(0, 10) !== values.expires) {
+        console.error('Give --expires as a date, like 2027-03-31.');
+        return 1;
+      }
+    }
+    return withPlatform(async (_platform, services) => {
+      const list = scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const created = await services.account.apiKeys.create(COMMAND_LINE_ACTOR, { name, scopes: list, expiresAt });
+      console.log(`Created the API key "${name.trim()}" (id ${created.id}, prefix ${created.prefix}). Copy it now: it will not be shown again.`);
+      console.log(created.key);
+      return 0;
+    });
+  }
+  if (action === 'list') {
+    return withPlatform(async (_platform, services) => {
+      const keys = await services.account.apiKeys.list(COMMAND_LINE_ACTOR);
+      if (keys.length === 0) console.log('There are no API keys.');
+      for (const k of keys) {
+        const used = k.lastUsedAt ? `last used ${k.lastUsedAt.toISOString()}` : 'never used';
+        const expires = k.expiresAt && k.status === 'active' ? `, expires ${k.expiresAt.toISOString()}` : '';
+        console.log(`${k.id}  ${k.prefix}  ${k.status}  ${k.name}  [${k.scopes.join(',')}]  ${used}${expires}`);
+      }
+      return 0;
+    });
+  }
+  if (action === 'revoke' && which) {
+    return withPlatform(async (_platform, services) => {
+      const keys = await services.account.apiKeys.list(COMMAND_LINE_ACTOR);
+      const key = keys.find((k) => k.id === which || k.prefix === which);
+      if (!key) {
+        console.error(`No API key has the id or prefix ${which}.`);
+        return 1;
+      }
+      await services.account.apiKeys.revoke(COMMAND_LINE_ACTOR, key.id);
+      console.log(key.status === 'revoked' ? `The API key "${key.name}" was already revoked.` : `Revoked the API key "${key.name}" (${key.prefix}).`);
+      return 0;
+    });
+  }
+  console.error('Usage: borough api-keys create --name <n> --scopes <s,s> [--expires YYYY-MM-DD] | borough api-keys list | borough api-keys revoke <id>');
   return 1;
 }
 

@@ -11,6 +11,7 @@ import { createNotifier, notifyMigrations, type Notifier } from '#platform/notif
 import type { Platform } from '#platform/platform';
 import { accountMigrations, createAccount, type Account } from '#modules/account/index';
 import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
+import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -20,12 +21,13 @@ export interface Services {
   files: Files;
   account: Account;
   forms: Forms;
+  cases: Cases;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
 
 export function allMigrations(): MigrationSet[] {
-  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations, formsMigrations];
+  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations, formsMigrations, casesMigrations];
 }
 
 export async function buildServices(platform: Platform): Promise<Services> {
@@ -39,6 +41,8 @@ export async function buildServices(platform: Platform): Promise<Services> {
   const forms = createForms({ platform, jobs, notifier, geo, files, account });
   // The council's shipped forms are configuration: a changed definition is published as a new version.
   await forms.loadShipped();
+  const cases = createCases({ platform, jobs, notifier, geo, files, account });
+  forms.service.deliveries.setCaseCreator(cases.caseCreator);
   let working = false;
   return {
     jobs,
@@ -47,12 +51,14 @@ export async function buildServices(platform: Platform): Promise<Services> {
     files,
     account,
     forms,
+    cases,
     async startWorker() {
       if (working) return;
       working = true;
       await jobs.start();
       await notifier.start();
       await forms.startWorker();
+      await cases.startWorker();
       // Housekeeping: expired sessions and spent one-time links are removed every quarter hour.
       await jobs.work('housekeeping', {}, async () => {
         const sessions = await purgeExpiredSessions(database.db);
@@ -66,13 +72,14 @@ export async function buildServices(platform: Platform): Promise<Services> {
       if (!working) return;
       working = false;
       await forms.stopWorker();
+      await cases.stopWorker();
       await jobs.stop();
     },
   };
 }
 
 export function webModules(_platform: Platform, services: Services): WebModule[] {
-  return [services.account.web, services.forms.web];
+  return [services.account.web, services.forms.web, services.cases.web];
 }
 
 /** Loads the fictional demo council on first start (never in production: config refuses it). */

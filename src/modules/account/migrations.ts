@@ -59,6 +59,26 @@ export const accountMigrations: MigrationSet = {
         `.execute(db);
       },
     },
+    '20261125-10-account-api-keys': {
+      async up(db) {
+        // Only a hash of each key's secret part is kept; the prefix is public and finds the row.
+        await sql`
+          CREATE TABLE api_keys (
+            id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
+            prefix text NOT NULL UNIQUE,
+            secret_hash text NOT NULL,
+            scopes text[] NOT NULL CHECK (cardinality(scopes) > 0),
+            created_by text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            last_used_at timestamptz,
+            revoked_at timestamptz,
+            revoked_by text,
+            expires_at timestamptz
+          );
+        `.execute(db);
+      },
+    },
   },
 };
 
@@ -121,9 +141,24 @@ export interface UsedLinkTokensTable {
   expires_at: Date;
 }
 
+export interface ApiKeysTable {
+  id: Generated<string>;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: string[];
+  created_by: string | null;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  expires_at: Date | null;
+}
+
 export type AccountTables = {
   residents: ResidentsTable;
   staff_users: StaffUsersTable;
   teams: TeamsTable;
   used_link_tokens: UsedLinkTokensTable;
+  api_keys: ApiKeysTable;
 };

@@ -27,13 +27,14 @@ export const PERMISSIONS = [
   'forms:retry',
   'forms:assist',
   'forms:publish',
+  'api-keys:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The permission matrix: which roles grant which permissions. Checked in the service layer. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read', 'forms:read', 'forms:retry', 'forms:publish'],
+  administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read', 'forms:read', 'forms:retry', 'forms:publish', 'api-keys:manage'],
   'case-officer': ['cases:work', 'forms:read', 'forms:assist'],
   'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist'],
   'safeguarding-officer': ['signposts:search', 'cases:work'],

@@ -2,6 +2,7 @@ import type { Jobs } from '#platform/jobs/index';
 import { scrub, type Logger } from '#platform/logging/index';
 import { queueEmail, type Notifier } from '#platform/notify/index';
 import {
+  caseContactFromAnswers,
   caseSettingsSchema,
   emailSettingsSchema,
   resolveWebhookSecret,
@@ -106,7 +107,7 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): DeliveryWorke
     }
     const settings = caseSettingsSchema.parse(row.settings);
     if (caseCreator === undefined) return { ok: false, retryable: true, error: 'Case management is not taking submissions yet' };
-    const created = await caseCreator.createCase({ ...base, settings });
+    const created = await caseCreator.createCase({ ...base, settings, ...caseContactFromAnswers(settings, submission.answers) });
     return { ok: true, detail: `Case ${created.caseReference}` };
   }
 

@@ -9,7 +9,7 @@ import { createFormsService, type FormsContext, type FormsService } from './serv
 import { registerFormStaffRoutes } from './staff-routes.js';
 
 export { formsMigrations } from './migrations.js';
-export type { CaseCreator, CaseRequest, CaseSettings } from './delivery/targets.js';
+export type { CaseContact, CaseCreator, CasePlace, CaseRequest, CaseSettings } from './delivery/targets.js';
 export type { FormsService, Submission, Draft } from './service.js';
 
 export interface Forms {

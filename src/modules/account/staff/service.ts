@@ -65,6 +65,8 @@ export interface StaffService {
   /** A member of staff by ID or email, whatever their status (for showing who did something). */
   findMember(id: string): Promise<StaffMember | null>;
   findMemberByEmail(email: string): Promise<StaffMember | null>;
+  /** Active members of a team, optionally holding a role (for assigning work and sending team summaries). */
+  teamMembers(team: string, role?: Role): Promise<StaffMember[]>;
   /** Adds a link to the staff navigation, shown to those holding the permission. */
   addNavigation(item: StaffNavigationItem): void;
   navigationFor(member: StaffMember | null, currentPath: string): NavItem[];
@@ -325,6 +327,10 @@ export function createStaffService(ctx: AccountContext): StaffService {
       return row ? toMember(row) : null;
     },
 
+    async teamMembers(team, role) {
+      const rows = await repo.list({ team, status: 'active', ...(role ? { role } : {}) });
+      return rows.filter((row) => !refusedAsDemo(row)).map(toMember);
+    },
     async findMemberByEmail(email) {
       const row = await repo.findByEmail(email);
       return row ? toMember(row) : null;

@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  caseContactFromAnswers,
   caseSettingsSchema,
   deliverySettingsProblems,
   emailSettingsSchema,
@@ -234,7 +235,38 @@ const request: CaseRequest = {
   answers: { binType: 'recycling', address: { line1: '1 High Street', town: 'Borough', postcode: 'AB1 2CD' } },
   summary: [{ title: 'Your bin', rows: [{ question: 'Which bin was missed?', answer: ['Recycling'] }] }],
   settings: { team: 'WASTE' },
+  contact: {},
 };
+
+test('the case settings pick the contact and place out of the answers', () => {
+  const answers = {
+    who: { firstName: 'Ada', lastName: 'Lovelace' },
+    mail: 'ada@example.com',
+    tel: '07700 900123',
+    home: { line1: '1 High Street', town: 'Borough', postcode: 'AB1 2CD', uprn: '100' },
+    where: { lat: 53.5, lng: -2.1, label: 'Near 3 Mill Lane', description: 'By the bus stop', givenBy: 'map', usrn: '42' },
+  };
+  const settings = caseSettingsSchema.parse({ contact: { name: 'who', email: 'mail', phone: 'tel', address: 'home' }, location: 'where' });
+  assert.deepEqual(caseContactFromAnswers(settings, answers), {
+    contact: {
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      phone: '07700 900123',
+      address: { text: '1 High Street, Borough, AB1 2CD', postcode: 'AB1 2CD', uprn: '100' },
+    },
+    place: { lat: 53.5, lng: -2.1, usrn: '42', text: 'Near 3 Mill Lane: By the bus stop' },
+  });
+  assert.deepEqual(caseContactFromAnswers(caseSettingsSchema.parse({ location: 'home' }), answers), {
+    contact: {},
+    place: { text: '1 High Street, Borough, AB1 2CD', postcode: 'AB1 2CD', uprn: '100' },
+  });
+  assert.deepEqual(
+    caseContactFromAnswers(caseSettingsSchema.parse({ contact: { name: 'missing' } }), answers),
+    { contact: {} },
+    'an unanswered question gives nothing',
+  );
+  assert.deepEqual(messages(caseSettingsSchema.safeParse({ contact: { nmae: 'who' } })), ['contact: Remove the unknown setting nmae']);
+});
 
 test('webhookPayload builds the documented body', () => {
   const { settings: _settings, ...input } = request;

@@ -55,6 +55,15 @@ export const caseSettingsSchema = settingsObject({
   team: z.string({ error: 'Team must be a team code' }).trim().min(1, 'Enter a team code or leave it out').optional(),
   caseType: z.string({ error: 'Case type must be text' }).trim().min(1, 'Enter a case type or leave it out').optional(),
   priority: casePrioritySchema.optional(),
+  /** Which questions say who the case is for: a signed-in resident's account is used when there is one. */
+  contact: settingsObject({
+    name: z.string({ error: 'Enter a question id' }).min(1).optional(),
+    email: z.string({ error: 'Enter a question id' }).min(1).optional(),
+    phone: z.string({ error: 'Enter a question id' }).min(1).optional(),
+    address: z.string({ error: 'Enter a question id' }).min(1).optional(),
+  }).optional(),
+  /** The location or address question saying where the case is about. */
+  location: z.string({ error: 'Enter a question id' }).min(1).optional(),
 });
 
 export type WebhookSettings = z.infer<typeof webhookSettingsSchema>;
@@ -346,6 +355,75 @@ export interface CaseRequest {
   answers: Record<string, unknown>;
   summary: SubmissionSummary;
   settings: CaseSettings;
+  /** The contact details the settings point at, read from the answers. */
+  contact: CaseContact;
+  place?: CasePlace;
+}
+
+export interface CaseContact {
+  name?: string;
+  email?: string;
+  phone?: string;
+  address?: { text: string; postcode?: string; uprn?: string };
+}
+
+export interface CasePlace {
+  lat?: number;
+  lng?: number;
+  uprn?: string;
+  usrn?: string;
+  /** The place as the resident gave it: an address, a street, a postcode or their description. */
+  text?: string;
+  postcode?: string;
+}
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+
+function addressOf(value: unknown): { text: string; postcode?: string; uprn?: string } | undefined {
+  const a = record(value);
+  if (!a) return undefined;
+  const text = [a.line1, a.line2, a.town, a.postcode].map(str).filter(Boolean).join(', ');
+  if (!text) return undefined;
+  const postcode = str(a.postcode);
+  const uprn = str(a.uprn);
+  return { text, ...(postcode ? { postcode } : {}), ...(uprn ? { uprn } : {}) };
+}
+
+/** Reads the case's contact and place from the answers, by the question ids the case settings name. */
+export function caseContactFromAnswers(settings: CaseSettings, answers: Record<string, unknown>): { contact: CaseContact; place?: CasePlace } {
+  const contact: CaseContact = {};
+  const ids = settings.contact ?? {};
+  const name = ids.name === undefined ? undefined : answers[ids.name];
+  const nameRecord = record(name);
+  const fullName = nameRecord ? [str(nameRecord.firstName), str(nameRecord.lastName)].filter(Boolean).join(' ') : str(name);
+  if (fullName) contact.name = fullName;
+  const email = ids.email === undefined ? undefined : str(answers[ids.email]);
+  if (email) contact.email = email;
+  const phone = ids.phone === undefined ? undefined : str(answers[ids.phone]);
+  if (phone) contact.phone = phone;
+  const address = ids.address === undefined ? undefined : addressOf(answers[ids.address]);
+  if (address) contact.address = address;
+  if (settings.location === undefined) return { contact };
+  const given = answers[settings.location];
+  const asAddress = addressOf(given);
+  const loc = record(given);
+  if (asAddress)
+    return {
+      contact,
+      place: { text: asAddress.text, ...(asAddress.postcode ? { postcode: asAddress.postcode } : {}), ...(asAddress.uprn ? { uprn: asAddress.uprn } : {}) },
+    };
+  if (!loc) return { contact };
+  const place: CasePlace = {};
+  if (typeof loc.lat === 'number' && typeof loc.lng === 'number') Object.assign(place, { lat: loc.lat, lng: loc.lng });
+  for (const key of ['uprn', 'usrn'] as const) {
+    const v = str(loc[key]);
+    if (v) place[key] = v;
+  }
+  const text = [str(loc.label), str(loc.description)].filter(Boolean).join(': ');
+  if (text) place.text = text;
+  return { contact, place };
 }
 
 /**
@@ -358,7 +436,7 @@ export interface CaseCreator {
   createCase(request: CaseRequest): Promise<{ caseReference: string }>;
 }
 
-export type WebhookPayloadInput = Omit<CaseRequest, 'settings'>;
+export type WebhookPayloadInput = Omit<CaseRequest, 'settings' | 'contact' | 'place'>;
 
 export interface WebhookPayload {
   event: typeof WEBHOOK_EVENT;

@@ -109,7 +109,14 @@ describe('staff administration, audit log and messages', () => {
 
   test('the staff navigation shows only what the member may use', async () => {
     const nav = (html: string) => [...html.matchAll(/<a class="govuk-service-navigation__link" href="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(nav((await signedIn('administrator').get('/staff')).body), ['/staff', '/staff/users', '/staff/audit', '/staff/messages', '/staff/api-keys', '/staff/forms']);
+    assert.deepEqual(nav((await signedIn('administrator').get('/staff')).body), [
+      '/staff',
+      '/staff/users',
+      '/staff/audit',
+      '/staff/messages',
+      '/staff/api-keys',
+      '/staff/forms',
+    ]);
     assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), ['/staff', '/staff/forms']);
   });
 

@@ -67,4 +67,18 @@ describe('sessions', () => {
     await client.post('/account/sign-in', { email: demo.people[0].email, password: demo.password });
     assert.notEqual(sessionId(client), before);
   });
+
+  it('writes a page view that changed nothing at most once a minute, and any change at once', async () => {
+    const client = await signedIn();
+    const id = sessionId(client);
+    const stored = async () =>
+      (await sql<{ data: { marker?: string; residentId?: string } }>`SELECT data FROM sessions WHERE id = ${id}`.execute(t.platform.database.db)).rows[0]?.data;
+    // Mark the stored row: a write would replace the mark.
+    await sql`UPDATE sessions SET data = data || '{"marker":"kept"}'::jsonb WHERE id = ${id}`.execute(t.platform.database.db);
+    assert.equal((await client.get('/account')).statusCode, 200);
+    assert.equal((await stored())?.marker, 'kept', 'an unchanged session is not written again within the minute');
+    await client.post('/account/sign-out', {});
+    const after = await stored();
+    assert.ok(after === undefined || after.residentId === undefined, 'signing out is written at once');
+  });
 });

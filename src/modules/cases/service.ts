@@ -6,7 +6,7 @@ import type { Platform } from '#platform/platform';
 import { HttpError } from '#platform/http/errors';
 import { randomReference } from '#platform/security/tokens';
 import { assertCan, can, type Account, type StaffMember } from '#modules/account/index';
-import { fillTemplate, PRIORITIES, type CaseType, type Priority } from './model/case-type.js';
+import { fillMessage, fillTemplate, PRIORITIES, type CaseType, type Priority } from './model/case-type.js';
 import type { CaseEventKind } from './migrations.js';
 import {
   asDb,
@@ -342,9 +342,13 @@ export function createCasesService(ctx: CasesContext) {
     };
     const related = { type: 'case', id: row.id };
     if (person.contact_by === 'sms' && person.phone) {
-      await queueSms(asDb(tx), { to: person.phone, body: fillTemplate(`${template.subject}\n\n${template.body}`, values).slice(0, 900), related });
+      await queueSms(asDb(tx), {
+        to: person.phone,
+        body: `${fillTemplate(template.subject, values)}\n\n${fillMessage(template.body, values)}`.slice(0, 900),
+        related,
+      });
     } else if (person.email) {
-      await queueEmail(asDb(tx), { to: person.email, subject: fillTemplate(template.subject, values), body: fillTemplate(template.body, values), related });
+      await queueEmail(asDb(tx), { to: person.email, subject: fillTemplate(template.subject, values), body: fillMessage(template.body, values), related });
     } else return false;
     await repo.addEvent(tx, {
       caseId: row.id,
@@ -889,6 +893,47 @@ export function createCasesService(ctx: CasesContext) {
       const stored = await ctx.files.read(platform.database.db, attachment.file_id);
       if (!stored) throw new HttpError(404, 'File not found');
       return { filename: attachment.filename, contentType: stored.file.contentType, bytes: stored.bytes };
+    },
+
+    /* ------------------------------------------------------------ JSON API for back-office systems */
+
+    /** Whether a code is one of the council's teams, for checking API filters. */
+    isTeam(code: string): boolean {
+      return teamCodes.has(code);
+    },
+
+    /**
+     * Cases for back-office systems, least recently changed first. An API client belongs to no team,
+     * so restricted cases (and every case of a type now configured as restricted) are never listed.
+     */
+    async apiCases(query: {
+      team?: string | undefined;
+      type?: string | undefined;
+      status?: string | undefined;
+      open?: boolean | undefined;
+      updatedSince?: Date | undefined;
+      page: number;
+      pageSize: number;
+    }) {
+      const now = new Date();
+      const pageSize = Math.min(Math.max(Math.trunc(query.pageSize), 1), 100);
+      const page = Math.max(Math.trunc(query.page), 1);
+      const excludeTypes = [...types.values()].filter((t) => t.restricted).map((t) => t.code);
+      const { rows, total } = await repo.apiCases({ ...query, excludeTypes, limit: pageSize, offset: (page - 1) * pageSize });
+      return { cases: rows.map((row) => ({ ...summary(row, now), uprn: row.uprn, usrn: row.usrn })), total, page, pageSize };
+    },
+
+    /**
+     * One case for a back-office system: its public timeline (what the resident sees) and the statuses
+     * it may move to. A restricted case is "not found", so its reference cannot be probed.
+     */
+    async apiCase(reference: string) {
+      const row = await repo.caseByReference(normaliseReference(reference));
+      const type = row ? types.get(row.type) : undefined;
+      if (!row || !type || row.restricted || type.restricted) throw new HttpError(404, 'Case not found');
+      const events = await repo.events(row.id, { publicOnly: true });
+      const nextStatuses = (type.status(row.status)?.next ?? []).map((code) => ({ code, label: type.status(code)?.label ?? code, closed: type.isClosed(code) }));
+      return { case: { ...summary(row), uprn: row.uprn, usrn: row.usrn }, events, nextStatuses };
     },
   };
 }

@@ -131,10 +131,12 @@ export function createFormsRepository(database: Kysely<object>) {
         return draft;
       });
     },
-    async draft(id: string): Promise<DraftRow | undefined> {
+    /** The draft, and whether it has been sent, in one round trip: every form page reads both. */
+    async draft(id: string): Promise<(DraftRow & { submitted: boolean }) | undefined> {
       return db
         .selectFrom('form_drafts')
         .selectAll()
+        .select(sql<boolean>`EXISTS (SELECT 1 FROM form_submissions WHERE form_submissions.draft_id = form_drafts.id)`.as('submitted'))
         .where('id', '=', id)
         .where('expires_at', '>', sql<Date>`now()`)
         .executeTakeFirst();

@@ -181,10 +181,7 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account): vo
     const existing = await currentDraft(request, slug);
     const fresh = bodyOf(request).action === 'restart';
     const filler = await fillerFor(request, existing);
-    const draft =
-      existing && !fresh && !(await forms.submissionForDraft(existing.id))
-        ? existing
-        : await forms.startDraft(slug, { ...filler, staffId: undefined, channel: 'online' });
+    const draft = existing && !fresh && !existing.submitted ? existing : await forms.startDraft(slug, { ...filler, staffId: undefined, channel: 'online' });
     if (!draft) throw new HttpError(404, 'Page not found');
     remember(request, draft);
     return reply.redirect(pageUrl(slug, forms.resumePoint(draft, forms.routingContext(filler.profile))), 303);
@@ -195,7 +192,7 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account): vo
     const slug = request.params.slug;
     const draft = await currentDraft(request, slug);
     if (!draft) return reply.redirect(`/forms/${slug}`);
-    if (await forms.submissionForDraft(draft.id)) return reply.redirect(`/forms/${slug}/confirmation`);
+    if (draft.submitted) return reply.redirect(`/forms/${slug}/confirmation`);
     const filler = await fillerFor(request, draft);
     const context = forms.routingContext(filler.profile);
     const point = forms.resumePoint(draft, context);
@@ -314,7 +311,7 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account): vo
       reply.redirect(`/forms/${slug}`);
       return undefined;
     }
-    if (await forms.submissionForDraft(draft.id)) {
+    if (draft.submitted) {
       reply.redirect(`/forms/${slug}/confirmation`);
       return undefined;
     }

@@ -58,6 +58,8 @@ export interface Draft {
   staffId: string | null;
   channel: string;
   createdAt: Date;
+  /** True once the draft has been sent: its pages then lead to the confirmation. */
+  submitted: boolean;
 }
 
 export type PublishResult = { ok: true; slug: string; version: number; changed: boolean; findings: Finding[] } | { ok: false; findings: Finding[] };
@@ -198,8 +200,9 @@ export function createFormsService(ctx: FormsContext) {
     return { profile: profileFields(profile), today: today() };
   }
 
-  function toDraft(row: DraftRow, def: FormDefinition): Draft {
+  function toDraft(row: DraftRow & { submitted?: boolean }, def: FormDefinition): Draft {
     return {
+      submitted: row.submitted ?? false,
       id: row.id,
       slug: row.slug,
       version: row.version,

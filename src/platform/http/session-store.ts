@@ -10,6 +10,10 @@ export interface SessionsTable {
   created_at: Generated<Date>;
 }
 
+/** How far the rolling expiry may move before an unchanged session is written again. */
+const ROLLING_WRITE_MS = 60_000;
+const MAX_REMEMBERED = 10_000;
+
 type SessionData = Record<string, unknown> & { cookie?: { expires?: string | Date | null }; residentId?: string; staffId?: string };
 
 /** Sessions live in the database so any number of web processes share them and "sign out everywhere" works. */
@@ -22,9 +26,23 @@ export class DatabaseSessionStore implements SessionStore {
     this.db = db.withTables<{ sessions: SessionsTable }>();
   }
 
+  /**
+   * What this process last wrote for each session, so a request that changed nothing but the
+   * rolling expiry does not write again within a minute: most page views change nothing.
+   */
+  private readonly written = new Map<string, { content: string; expires: number }>();
+
   set(id: string, session: FastifySessionObject, callback: (err?: unknown) => void): void {
     const plain = JSON.parse(JSON.stringify(session)) as SessionData;
     const expires = plain.cookie?.expires ? new Date(plain.cookie.expires) : new Date(Date.now() + this.idleMs);
+    const { cookie: _cookie, ...rest } = plain;
+    const content = JSON.stringify(rest);
+    const last = this.written.get(id);
+    if (last && last.content === content && expires.getTime() - last.expires < ROLLING_WRITE_MS) {
+      callback();
+      return;
+    }
+    this.remember(id, { content, expires: expires.getTime() });
     const userKind = plain.staffId ? 'staff' : plain.residentId ? 'resident' : null;
     const userId = plain.staffId ?? plain.residentId ?? null;
     this.db
@@ -32,7 +50,20 @@ export class DatabaseSessionStore implements SessionStore {
       .values({ id, data: JSON.stringify(plain), expires_at: expires, user_kind: userKind, user_id: userId, created_at: new Date() })
       .onConflict((oc) => oc.column('id').doUpdateSet({ data: JSON.stringify(plain), expires_at: expires, user_kind: userKind, user_id: userId }))
       .execute()
-      .then(() => callback(), callback);
+      .then(
+        () => callback(),
+        (error: unknown) => {
+          this.written.delete(id);
+          callback(error);
+        },
+      );
+  }
+
+  private remember(id: string, entry: { content: string; expires: number }): void {
+    this.written.delete(id);
+    this.written.set(id, entry);
+    // Oldest first: a Map keeps insertion order, so the first key is the least recently written.
+    if (this.written.size > MAX_REMEMBERED) for (const key of this.written.keys()) if (this.written.delete(key) && this.written.size <= MAX_REMEMBERED) break;
   }
 
   get(id: string, callback: (err: unknown, result?: FastifySessionObject | null) => void): void {
@@ -48,6 +79,7 @@ export class DatabaseSessionStore implements SessionStore {
   }
 
   destroy(id: string, callback: (err?: unknown) => void): void {
+    this.written.delete(id);
     this.db
       .deleteFrom('sessions')
       .where('id', '=', id)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CaseTypeSchema, fillTemplate, toCaseType, type CaseType, type CaseTypeDefinition } from './case-type.js';
+import { CaseTypeSchema, fillMessage, fillTemplate, toCaseType, type CaseType, type CaseTypeDefinition } from './case-type.js';
 import { caseTypeProblems, loadCaseTypes } from './load.js';
 
 const councilDir = fileURLToPath(new URL('../../../../council/', import.meta.url));
@@ -435,4 +435,13 @@ describe('the shipped case types', () => {
     }
     assert.ok(caseDeliveries >= 4, `${caseDeliveries} case deliveries`);
   });
+});
+
+test('fillMessage leaves out a paragraph whose placeholders have no value', () => {
+  const body = 'Dear ((name)),\n\nWe have fixed it.\n\n((update))\n\nCheck progress at ((caseLink))\n\nKingsmere Council';
+  assert.equal(fillMessage(body, { name: 'Sam', update: '', caseLink: '' }), 'Dear Sam,\n\nWe have fixed it.\n\nKingsmere Council');
+  assert.equal(
+    fillMessage(body, { name: 'Sam', update: 'New tarmac laid.', caseLink: 'https://example.com/c' }),
+    'Dear Sam,\n\nWe have fixed it.\n\nNew tarmac laid.\n\nCheck progress at https://example.com/c\n\nKingsmere Council',
+  );
 });

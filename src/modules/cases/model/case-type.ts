@@ -140,3 +140,18 @@ export function fillTemplate(text: string, values: Partial<Record<(typeof TEMPLA
   // Own keys only: a name such as ((constructor)) must not pick up Object.prototype's members.
   return text.replace(/\(\(([^)]*)\)\)/g, (_m, name: string) => (Object.hasOwn(values, name) ? (values[name as keyof typeof values] ?? '') : ''));
 }
+
+/**
+ * Fills a message body paragraph by paragraph, leaving out any paragraph whose placeholders are all
+ * empty (no update given, no account to link to), so the resident never reads "Check progress at ".
+ */
+export function fillMessage(body: string, values: Partial<Record<(typeof TEMPLATE_PLACEHOLDERS)[number], string>>): string {
+  return body
+    .split(/\n{2,}/)
+    .filter((paragraph) => {
+      const names = [...paragraph.matchAll(/\(\(([^)]*)\)\)/g)].map((m) => m[1] ?? '');
+      return names.length === 0 || names.some((name) => Object.hasOwn(values, name) && (values[name as keyof typeof values] ?? '') !== '');
+    })
+    .map((paragraph) => fillTemplate(paragraph, values))
+    .join('\n\n');
+}

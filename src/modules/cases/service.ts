@@ -932,7 +932,11 @@ export function createCasesService(ctx: CasesContext) {
       const type = row ? types.get(row.type) : undefined;
       if (!row || !type || row.restricted || type.restricted) throw new HttpError(404, 'Case not found');
       const events = await repo.events(row.id, { publicOnly: true });
-      const nextStatuses = (type.status(row.status)?.next ?? []).map((code) => ({ code, label: type.status(code)?.label ?? code, closed: type.isClosed(code) }));
+      const nextStatuses = (type.status(row.status)?.next ?? []).map((code) => ({
+        code,
+        label: type.status(code)?.label ?? code,
+        closed: type.isClosed(code),
+      }));
       return { case: { ...summary(row), uprn: row.uprn, usrn: row.usrn }, events, nextStatuses };
     },
   };

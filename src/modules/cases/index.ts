@@ -10,6 +10,7 @@ import type { Platform } from '#platform/platform';
 import type { Account } from '#modules/account/index';
 import type { CaseCreator, CaseRequest } from '#modules/forms/index';
 import { registerCaseApi } from './api.js';
+import { registerCasePageRoutes } from './case-routes.js';
 import { createCaseJobs, type CaseJobs } from './jobs.js';
 import { loadCaseTypes } from './model/load.js';
 import { registerCaseResidentRoutes } from './resident-routes.js';
@@ -131,6 +132,7 @@ export function createCases(deps: CasesDeps): Cases {
       templates: path.join(projectRoot, 'src/modules/cases/views'),
       async register(app: FastifyInstance) {
         registerCaseStaffRoutes(app, service, account);
+        registerCasePageRoutes(app, service, account);
         registerCaseResidentRoutes(app, service, account);
         registerCaseApi(app, service, account);
       },

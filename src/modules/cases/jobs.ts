@@ -7,6 +7,7 @@ import type { Account } from '#modules/account/index';
 import { asDb } from './repository.js';
 import type { CasesService } from './service.js';
 import { dueSoonBoundary } from './sla.js';
+import { createCaseWebhookWorker } from './webhooks.js';
 
 export const SLA_QUEUE = 'cases-sla';
 export const SUMMARY_QUEUE = 'cases-daily-summary';
@@ -29,6 +30,8 @@ export function createCaseJobs(opts: { service: CasesService; jobs: Jobs; notifi
   const { service, jobs, notifier, platform, account, files } = opts;
   const { repo, calendar } = service;
   const log = platform.logger.child({ component: 'case-jobs' });
+  // Case types name the environment variables holding their webhook secrets.
+  const webhooks = createCaseWebhookWorker({ service, jobs, logger: platform.logger, env: process.env });
 
   async function checkSla(now = new Date()) {
     let breached = 0;
@@ -165,9 +168,11 @@ export function createCaseJobs(opts: { service: CasesService; jobs: Jobs; notifi
         log.info({ anonymised: await applyRetention() }, 'case retention applied');
       });
       await jobs.schedule(RETENTION_QUEUE, '30 2 * * *');
+      await webhooks.start();
     },
     async stop() {
       started = false;
+      await webhooks.stop();
     },
   };
 }

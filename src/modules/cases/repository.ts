@@ -257,7 +257,7 @@ export function createCasesRepository(database: Kysely<object>) {
       const dir = f.descending ? 'desc' : 'asc';
       switch (f.sort) {
         case 'due':
-          q = q.orderBy('cases.due_at', sql`${sql.raw(dir)} NULLS LAST`).orderBy('cases.opened_at', dir);
+          q = q.orderBy('cases.due_at', (ob) => (f.descending ? ob.desc() : ob.asc()).nullsLast()).orderBy('cases.opened_at', dir);
           break;
         case 'opened':
           q = q.orderBy('cases.opened_at', dir);
@@ -266,7 +266,7 @@ export function createCasesRepository(database: Kysely<object>) {
           q = q.orderBy('cases.updated_at', dir);
           break;
         case 'priority':
-          q = q.orderBy(PRIORITY_RANK, dir).orderBy('cases.due_at', sql`asc NULLS LAST`);
+          q = q.orderBy(PRIORITY_RANK, dir).orderBy('cases.due_at', (ob) => ob.asc().nullsLast());
           break;
         case 'reference':
           q = q.orderBy('cases.reference', dir);
@@ -338,6 +338,13 @@ export function createCasesRepository(database: Kysely<object>) {
         .where('anonymised_at', 'is', null)
         .orderBy('opened_at', 'desc')
         .limit(200)
+        .execute();
+    },
+
+    async queueWebhook(tx: CasesTx, hook: { caseId: string; url: string; secretEnv: string; payload: string }): Promise<void> {
+      await tx
+        .insertInto('case_webhooks')
+        .values({ case_id: hook.caseId, url: hook.url, secret_env: hook.secretEnv, payload: hook.payload, status: 'pending', attempts: 0 })
         .execute();
     },
 
@@ -459,6 +466,90 @@ export function createCasesRepository(database: Kysely<object>) {
     },
     async deleteAttachments(tx: CasesTx, caseId: string): Promise<void> {
       await tx.deleteFrom('case_attachments').where('case_id', '=', caseId).execute();
+    },
+
+    /* ------------------------------------------------------------ JSON API */
+
+    /**
+     * Cases for the JSON API, least recently changed first (then by ID), so a client can page through
+     * everything changed since a time. Restricted cases, and every case of the types named in
+     * `excludeTypes`, are always left out.
+     */
+    async apiCases(f: {
+      team?: string | undefined;
+      type?: string | undefined;
+      status?: string | undefined;
+      /** True for open cases only, false for closed only; both when absent. */
+      open?: boolean | undefined;
+      updatedSince?: Date | undefined;
+      excludeTypes: readonly string[];
+      limit: number;
+      offset: number;
+    }): Promise<{ rows: CaseRow[]; total: number }> {
+      const where = (q: CaseQuery): CaseQuery => {
+        let out = q.where('cases.restricted', '=', false);
+        if (f.excludeTypes.length) out = out.where('cases.type', 'not in', [...f.excludeTypes]);
+        if (f.team) out = out.where('cases.team', '=', f.team);
+        if (f.type) out = out.where('cases.type', '=', f.type);
+        if (f.status) out = out.where('cases.status', '=', f.status);
+        if (f.open === true) out = out.where('cases.closed_at', 'is', null);
+        if (f.open === false) out = out.where('cases.closed_at', 'is not', null);
+        if (f.updatedSince) out = out.where('cases.updated_at', '>=', f.updatedSince);
+        return out;
+      };
+      const rows = await where(db.selectFrom('cases')).selectAll().orderBy('cases.updated_at').orderBy('cases.id').limit(f.limit).offset(f.offset).execute();
+      const counted = await where(db.selectFrom('cases'))
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      return { rows, total: Number(counted.n) };
+    },
+
+    /* ------------------------------------------------------------ webhook outbox */
+
+    /**
+     * Takes up to `batch` due webhooks with a lease: each is marked `sending` with its next attempt
+     * pushed `leaseMs` ahead, so if this process stops mid-send another picks it up once the lease
+     * runs out. A webhook waits while an earlier one for the same case and receiver is unsent, so
+     * each receiver hears of a case's changes in order. Leases that ran out on the last attempt fail.
+     */
+    async claimWebhooks(batch: number, leaseMs: number, maxAttempts: number): Promise<Selectable<CaseTables['case_webhooks']>[]> {
+      await sql`
+        UPDATE case_webhooks SET status = 'failed', last_error = 'Sending was interrupted too many times'
+        WHERE status = 'sending' AND next_attempt_at <= now() AND attempts >= ${maxAttempts}
+      `.execute(db);
+      const result = await sql<Selectable<CaseTables['case_webhooks']>>`
+        UPDATE case_webhooks
+        SET status = 'sending', attempts = attempts + 1, next_attempt_at = now() + ${leaseMs}::double precision * interval '1 millisecond'
+        WHERE id IN (
+          SELECT w.id FROM case_webhooks w
+          WHERE w.status IN ('pending', 'sending') AND w.next_attempt_at <= now()
+            AND NOT EXISTS (
+              SELECT 1 FROM case_webhooks e
+              WHERE e.case_id = w.case_id AND e.url = w.url AND e.status IN ('pending', 'sending')
+                AND (e.created_at, e.id) < (w.created_at, w.id)
+            )
+          ORDER BY w.next_attempt_at, w.created_at
+          LIMIT ${batch}
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING *
+      `.execute(db);
+      return result.rows;
+    },
+    /** Records an attempt's outcome, unless the lease was lost to another worker meanwhile. */
+    async finishWebhook(
+      row: Pick<Selectable<CaseTables['case_webhooks']>, 'id' | 'attempts'>,
+      outcome: { status: 'sent' } | { status: 'pending' | 'failed'; error: string; retryInMs: number },
+    ): Promise<void> {
+      const update =
+        outcome.status === 'sent'
+          ? { status: outcome.status, last_error: null, sent_at: sql<Date>`now()` }
+          : {
+              status: outcome.status,
+              last_error: outcome.error,
+              next_attempt_at: sql<Date>`now() + ${outcome.retryInMs}::double precision * interval '1 millisecond'`,
+            };
+      await db.updateTable('case_webhooks').set(update).where('id', '=', row.id).where('status', '=', 'sending').where('attempts', '=', row.attempts).execute();
     },
   };
 }

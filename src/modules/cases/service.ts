@@ -185,6 +185,9 @@ export function createCasesService(ctx: CasesContext) {
   const teamCodes = new Set(platform.council.teams.map((t) => t.code));
   /** Transactions that queued a message for the resident, so the notifier is woken once they commit. */
   const messaged = new WeakSet<CasesTx>();
+  /** Likewise for webhooks: the worker running in this process, if any, is woken after the commit. */
+  const hooked = new WeakSet<CasesTx>();
+  let webhookNudge: (() => void) | undefined;
 
   function typeOf(code: string): CaseType {
     const type = types.get(code);
@@ -325,8 +328,14 @@ export function createCasesService(ctx: CasesContext) {
 
   /* ------------------------------------------------------------ messages to residents */
 
-  async function messageResident(tx: CasesTx, row: CaseRow, type: CaseType, status: string, update: string | undefined): Promise<boolean> {
-    const template = type.notifications[status];
+  async function messageResident(
+    tx: CasesTx,
+    row: CaseRow,
+    type: CaseType,
+    status: string,
+    update: string | undefined,
+    template = type.notifications[status],
+  ): Promise<boolean> {
     if (!template || !row.person_id) return false;
     const person = await tx.selectFrom('case_people').selectAll().where('id', '=', row.person_id).executeTakeFirst();
     if (!person || person.contact_by === 'none') return false;
@@ -509,6 +518,7 @@ export function createCasesService(ctx: CasesContext) {
 
   async function change<T>(actor: CaseActor, reference: string, work: (tx: CasesTx, row: CaseRow) => Promise<T>): Promise<T> {
     let nudge = false;
+    let wake = false;
     const result = await repo.transaction(async (tx) => {
       const row = await repo.lockCase(tx, normaliseReference(reference));
       if (!row) throw new HttpError(404, 'Case not found');
@@ -516,9 +526,11 @@ export function createCasesService(ctx: CasesContext) {
       if (row.anonymised_at) throw new HttpError(409, 'This case has been anonymised and can no longer be changed.');
       const out = await work(tx, row);
       nudge = messaged.has(tx);
+      wake = hooked.has(tx);
       return out;
     });
     if (nudge) await notifier.nudge();
+    if (wake) webhookNudge?.();
     return result;
   }
 
@@ -567,8 +579,8 @@ export function createCasesService(ctx: CasesContext) {
       if (opts.public) {
         const type = typeOf(row.type);
         await recordAudit(asDb(tx), { actor: auditActor(actor), action: 'case.public-update', subject: { type: 'case', id: row.id } });
-        // An update is news for the resident: it goes out with the status template when there is one.
-        if (type.notifications[row.status]) await messageResident(tx, row, type, row.status, body);
+        // An update is news for the resident: it goes out in the type's update message.
+        await messageResident(tx, row, type, row.status, body, type.updateMessage);
       }
     });
   }
@@ -730,15 +742,13 @@ export function createCasesService(ctx: CasesContext) {
   /* ------------------------------------------------------------ webhooks */
 
   async function queueWebhooks(tx: CasesTx, row: CaseRow, type: CaseType, to: string): Promise<void> {
-    for (const hook of type.webhooks ?? []) {
+    for (const hook of type.webhooks) {
       const payload = JSON.stringify({
         event: 'case.status-changed',
         case: { reference: row.reference, type: row.type, from: row.status, to, closed: type.isClosed(to), at: new Date().toISOString() },
       });
-      await tx
-        .insertInto('case_webhooks')
-        .values({ case_id: row.id, url: hook.url, secret_env: hook.secretEnv, payload, status: 'pending', attempts: 0 })
-        .execute();
+      await repo.queueWebhook(tx, { caseId: row.id, url: hook.url, secretEnv: hook.secretEnv, payload });
+      hooked.add(tx);
     }
   }
 
@@ -848,6 +858,11 @@ export function createCasesService(ctx: CasesContext) {
   return {
     repo,
     types,
+    geo,
+    /** Set by the webhook worker while it runs in this process. */
+    setWebhookNudge(nudge: (() => void) | undefined) {
+      webhookNudge = nudge;
+    },
     forgetResident,
     calendar,
     summary,

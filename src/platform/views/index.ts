@@ -21,7 +21,8 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
   year: 'numeric',
   hour: 'numeric',
   minute: '2-digit',
-  hour12: true,
+  // en-GB's 12-hour clock counts 0 to 11; GOV.UK style is 12:30pm, not 0:30pm.
+  hourCycle: 'h12',
   timeZone: 'Europe/London',
 });
 

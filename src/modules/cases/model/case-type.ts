@@ -57,6 +57,11 @@ export const CaseTypeSchema = z
     sla: SlaTargetSchema.extend({ byPriority: z.partialRecord(z.enum(PRIORITIES), SlaTargetSchema).optional() }).optional(),
     /** Keyed by status code; the resident is emailed (or texted, where they chose it) on reaching that status. */
     notifications: z.record(code, MessageTemplateSchema).default({}),
+    /** Sent with each public update a member of staff posts; ((update)) is the update's text. */
+    updateMessage: MessageTemplateSchema.default({
+      subject: 'News about your case ((reference))',
+      body: 'Dear ((name)),\n\nThere is news about your case ((reference)):\n\n((update))\n\nYou can see everything about it at ((caseLink))',
+    }),
     /** How long a closed case keeps its personal data before it is anonymised. */
     retentionDays: z.int().min(1).max(36500),
     /** Where the type's cases come from, shown to staff creating one and used to match deliveries. */
@@ -106,11 +111,16 @@ export const CaseTypeSchema = z
     });
     for (const [status, template] of Object.entries(type.notifications)) {
       if (!codes.has(status)) ctx.addIssue({ code: 'custom', path: ['notifications', status], message: `"${status}" is not one of the statuses` });
+      checkPlaceholders(template, ['notifications', status]);
+    }
+    checkPlaceholders(type.updateMessage, ['updateMessage']);
+
+    function checkPlaceholders(template: MessageTemplate, path: string[]): void {
       for (const [field, text] of Object.entries(template))
         for (const m of text.matchAll(/\(\(([^)]*)\)\)/g)) {
           const name = m[1] ?? '';
           if (!(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(name))
-            ctx.addIssue({ code: 'custom', path: ['notifications', status, field], message: `Unknown placeholder ((${name}))` });
+            ctx.addIssue({ code: 'custom', path: [...path, field], message: `Unknown placeholder ((${name}))` });
         }
     }
   });

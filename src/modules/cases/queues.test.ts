@@ -5,7 +5,8 @@ import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
 import type { Role, StaffMember } from '#modules/account/index';
 import { createTestApp, pageText, TestClient, type TestApp } from '../../../test/support/app.js';
 import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../account/staff/demo.test-support.js';
-import { drawMap, parseQueueQuery, startOfDay, type QueueChoices } from './queues.js';
+import { drawMap, parseQueueQuery, type QueueChoices } from './queues.js';
+import { startOfLocalDay } from './sla.js';
 import type { OpenCaseInput } from './service.js';
 
 function present<T>(value: T | null | undefined, what: string): T {
@@ -309,7 +310,7 @@ describe('staff work queues', () => {
     assert.deepEqual(parsed.errors, {});
     assert.equal(parsed.query.openedFrom?.toISOString(), '2026-06-30T23:00:00.000Z', 'midnight in summer time');
     assert.equal(parsed.query.openedTo?.toISOString(), '2026-07-01T23:00:00.000Z', 'to the end of that day');
-    assert.equal(startOfDay('2026-01-10', 'Europe/London').toISOString(), '2026-01-10T00:00:00.000Z');
+    assert.equal(startOfLocalDay('2026-01-10', 'Europe/London').toISOString(), '2026-01-10T00:00:00.000Z');
     const twice = parseQueueQuery(new URLSearchParams('sla=breached&sla=due-soon'), choices, member('case-officer'), 'Europe/London');
     assert.match(twice.errors.sla ?? '', /Choose only one/);
     assert.equal(parseQueueQuery(new URLSearchParams(''), choices, member('case-officer'), 'Europe/London').query.mine, true);

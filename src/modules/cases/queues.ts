@@ -9,6 +9,7 @@ import { assertCan, can, type Account, type StaffMember } from '#modules/account
 import { PRIORITIES, type CaseType } from './model/case-type.js';
 import { asDb, type CaseRow, type SlaFilter, type SortKey } from './repository.js';
 import { normaliseReference, SLA_FILTERS, SORT_KEYS, type CaseSummary, type CasesService, type QueueQuery } from './service.js';
+import { isCalendarDate, startOfLocalDay } from './sla.js';
 
 export const PAGE_SIZE = 25;
 export const BULK_CAP = 100;
@@ -113,35 +114,7 @@ export function statusChoices(types: readonly CaseType[], chosen: readonly strin
 
 /** A real calendar date written YYYY-MM-DD (what a date input sends), or null. */
 function parseDay(value: string): string | null {
-  const m = DAY.exec(value);
-  if (!m) return null;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]) ? value : null;
-}
-
-/** Milliseconds the zone's clocks are ahead of UTC at an instant. */
-function zoneOffset(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(instant);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
-/** The instant a local date begins in the council's time zone (its officers' "opened on 3 March"). */
-export function startOfDay(day: string, timeZone: string): Date {
-  const m = DAY.exec(day);
-  const wall = Date.UTC(Number(m?.[1]), Number(m?.[2]) - 1, Number(m?.[3]));
-  const guess = wall - zoneOffset(wall, timeZone);
-  return new Date(wall - zoneOffset(guess, timeZone));
+  return isCalendarDate(value) ? value : null;
 }
 
 /** Today's date in the time zone, YYYY-MM-DD. */
@@ -223,9 +196,9 @@ export function parseQueueQuery(params: URLSearchParams, choices: QueueChoices, 
   if (from === null) errors.from = 'Opened from must be a real date, like 2026-11-23';
   if (to === null) errors.to = 'Opened to must be a real date, like 2026-11-30';
   if (from && to && from > to) errors.to = 'Opened to must be the same as or after opened from';
-  if (from && !errors.from) query.openedFrom = startOfDay(from, timeZone);
+  if (from && !errors.from) query.openedFrom = startOfLocalDay(from, timeZone);
   // The end date includes the whole of that day.
-  if (to && !errors.to) query.openedTo = startOfDay(nextDay(to), timeZone);
+  if (to && !errors.to) query.openedTo = startOfLocalDay(nextDay(to), timeZone);
 
   if (values.state === 'closed') query.open = false;
   else if (values.state && values.state !== 'open') errors.state = 'Select open or closed cases';

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  isCalendarDate,
+  startOfLocalDay,
   addWorkingTime,
   dueSoonBoundary,
   isWorkingDay,
@@ -339,4 +341,11 @@ test('the council working time file loads and lists the bank holidays, with thei
 
 test('a missing council working time file names the file', () => {
   assert.throws(() => loadWorkingCalendar(path.join(councilDir, 'no-such-folder')), /working-time\.json could not be read/);
+});
+
+test('a local date starts at local midnight, in summer time too', () => {
+  assert.equal(startOfLocalDay('2026-01-10', 'Europe/London').toISOString(), '2026-01-10T00:00:00.000Z');
+  assert.equal(startOfLocalDay('2026-07-01', 'Europe/London').toISOString(), '2026-06-30T23:00:00.000Z');
+  assert.equal(isCalendarDate('2026-02-30'), false);
+  assert.throws(() => startOfLocalDay('2026-02-30', 'Europe/London'), RangeError);
 });

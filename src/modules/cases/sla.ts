@@ -198,6 +198,18 @@ function targetMillis(target: SlaTarget, cal: WorkingCalendar): number {
   return Math.round(target.amount * unitMillis);
 }
 
+/** Whether a string is a real YYYY-MM-DD date (2026-02-30 is not). */
+export function isCalendarDate(value: string): boolean {
+  return parseCalendarDate(value) !== undefined;
+}
+
+/** The instant a local date begins in the time zone: what "opened on 3 March" means to an officer. */
+export function startOfLocalDay(day: string, timeZone: string): Date {
+  const dayNumber = parseCalendarDate(day);
+  if (dayNumber === undefined) throw new RangeError(`"${day}" is not a date`);
+  return new Date(localToInstant(dayNumber, 0, timeZone));
+}
+
 /** Day number of a real YYYY-MM-DD date, or undefined for anything else (such as 2026-02-30). */
 function parseCalendarDate(value: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);

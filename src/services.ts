@@ -12,6 +12,7 @@ import type { Platform } from '#platform/platform';
 import { accountMigrations, createAccount, type Account } from '#modules/account/index';
 import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
+import { createReports, type Reports } from '#modules/reports/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   account: Account;
   forms: Forms;
   cases: Cases;
+  /** Street reports: the council's categories, checked against its case types at start. */
+  reports: Reports;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
   await forms.loadShipped();
   const cases = createCases({ platform, jobs, notifier, geo, files, account });
   forms.service.deliveries.setCaseCreator(cases.caseCreator);
+  const reports = createReports({ platform, cases });
   let working = false;
   return {
     jobs,
@@ -52,6 +56,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
     account,
     forms,
     cases,
+    reports,
     async startWorker() {
       if (working) return;
       working = true;

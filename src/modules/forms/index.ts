@@ -11,6 +11,18 @@ import { registerFormStaffRoutes } from './staff-routes.js';
 export { formsMigrations } from './migrations.js';
 export type { CaseContact, CaseCreator, CasePlace, CaseRequest, CaseSettings } from './delivery/targets.js';
 export type { FormsService, Submission, Draft } from './service.js';
+/** The question components other capabilities reuse for their own extra questions (street report categories). */
+export {
+  checkboxesSchema,
+  numberSchema,
+  radiosSchema,
+  selectSchema,
+  textareaSchema,
+  textSchema,
+  yesNoSchema,
+  type GroupableQuestion,
+} from './model/components.js';
+export { formatPath } from './model/linter.js';
 
 export interface Forms {
   service: FormsService;

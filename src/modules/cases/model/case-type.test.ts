@@ -344,6 +344,7 @@ describe('the shipped case types', () => {
       'fly-tipping',
       'general-enquiry',
       'graffiti',
+      'overgrown-vegetation',
       'pothole',
       'single-person-discount',
       'streetlight-fault',

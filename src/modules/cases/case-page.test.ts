@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
-import type { Role, StaffMember } from '#modules/account/index';
-import { createTestApp, pageText, TestClient, type TestApp } from '../../../test/support/app.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../account/staff/demo.test-support.js';
+import type { Role } from '#modules/account/index';
+import { createTestApp, pageText, type TestApp } from '../../../test/support/app.js';
+import { postMultipart, type UploadedFile } from '../../../test/support/multipart.js';
+import { signInDemoStaff, type SignedInStaff } from '../../../test/support/staff.js';
 import type { OpenCaseInput } from './service.js';
 
 function present<T>(value: T | null | undefined, what: string): T {
@@ -16,15 +15,12 @@ function present<T>(value: T | null | undefined, what: string): T {
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
 const PDF = Buffer.from('%PDF-1.4\n% a pothole photo report\n%%EOF\n');
 
-let nextIp = 1;
-
 describe('the staff case page', () => {
   let t: TestApp;
-  const browsers = new Map<Role, { client: TestClient; ip: string }>();
-  const members = new Map<Role, StaffMember>();
+  const staff = new Map<Role, SignedInStaff>();
 
-  const as = (role: Role) => present(browsers.get(role), role).client;
-  const member = (role: Role) => present(members.get(role), role);
+  const as = (role: Role) => present(staff.get(role), role).client;
+  const member = (role: Role) => present(staff.get(role), role).member;
   const cases = () => t.services.cases.service;
 
   let serial = 0;
@@ -65,27 +61,10 @@ describe('the staff case page', () => {
   /** The timeline's text: everything after its heading. */
   const timelineOf = (text: string) => text.slice(text.lastIndexOf('Timeline'));
 
-  async function postFile(role: Role, url: string, fields: Record<string, string>, file?: { name: string; filename: string; type: string; bytes: Buffer }) {
-    const { client, ip } = present(browsers.get(role), role);
-    const boundary = '----casePageBoundary';
-    const parts: Buffer[] = Object.entries({ _csrf: client.csrf(), ...fields }).map(([name, value]) =>
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
-    );
-    if (file)
-      parts.push(
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: ${file.type}\r\n\r\n`),
-        file.bytes,
-        Buffer.from('\r\n'),
-      );
-    parts.push(Buffer.from(`--${boundary}--\r\n`));
-    const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return t.app.inject({
-      method: 'POST',
-      url,
-      remoteAddress: ip,
-      payload: Buffer.concat(parts),
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie },
-    });
+  /** Posts the case page's "Add a file" form as a browser does: multipart, with an optional file. */
+  async function attach(role: Role, reference: string, file?: Omit<UploadedFile, 'name'>, fields: Record<string, string> = {}) {
+    const { client, ip } = present(staff.get(role), role);
+    return postMultipart(t, client, `/staff/cases/${reference}/attachments`, fields, { file: file && { name: 'attachment', ...file }, remoteAddress: ip });
   }
 
   async function auditRows(action: string, caseId: string) {
@@ -101,19 +80,7 @@ describe('the staff case page', () => {
   before(async () => {
     t = await createTestApp({ seedDemo: true });
     // Each role signs in on its own browser and address (sign-in is rate limited per address).
-    for (const role of ['case-officer', 'team-leader', 'safeguarding-officer', 'content-editor'] as Role[]) {
-      const ip = `10.9.0.${nextIp++}`;
-      const client = new TestClient({ inject: (opts: Record<string, unknown>) => t.app.inject({ ...opts, remoteAddress: ip }) } as unknown as FastifyInstance);
-      const email = `${role}@kingsmere.example`;
-      await client.get('/staff/sign-in');
-      const res = await client.post('/staff/sign-in', { email, password: DEMO_PASSWORD });
-      assert.equal(res.headers.location, '/staff/sign-in/code', `${role} password accepted`);
-      await client.get('/staff/sign-in/code');
-      const done = await client.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-      assert.equal(done.headers.location, '/staff', `${role} signed in`);
-      browsers.set(role, { client, ip });
-      members.set(role, present(await t.services.account.staff.findMemberByEmail(email), email));
-    }
+    for (const role of ['case-officer', 'team-leader', 'safeguarding-officer', 'content-editor'] as Role[]) staff.set(role, await signInDemoStaff(t, role));
   });
   after(async () => t?.close());
 
@@ -368,12 +335,7 @@ describe('the staff case page', () => {
       assert.equal(res.statusCode, 403, path);
     }
     await editor.get('/staff');
-    const upload = await postFile(
-      'content-editor',
-      `/staff/cases/${reference}/attachments`,
-      {},
-      { name: 'attachment', filename: 'a.png', type: 'image/png', bytes: PNG },
-    );
+    const upload = await attach('content-editor', reference, { filename: 'a.png', type: 'image/png', bytes: PNG });
     assert.equal(upload.statusCode, 403, 'attachments');
     const create = await editor.post('/staff/cases/new', { type: 'pothole', channel: 'phone', subject: 'anonymous', title: 'x' }, { csrf: token });
     assert.equal(create.statusCode, 403, 'opening a case');
@@ -383,17 +345,7 @@ describe('the staff case page', () => {
   test('files: a JPG, PNG or PDF is added and downloaded; other types and large files are refused', async () => {
     const { reference } = await openCase();
     await page('case-officer', `/staff/cases/${reference}`);
-    const added = await postFile(
-      'case-officer',
-      `/staff/cases/${reference}/attachments`,
-      { attachmentPublic: 'yes' },
-      {
-        name: 'attachment',
-        filename: 'pothole photo.png',
-        type: 'image/png',
-        bytes: PNG,
-      },
-    );
+    const added = await attach('case-officer', reference, { filename: 'pothole photo.png', type: 'image/png', bytes: PNG }, { attachmentPublic: 'yes' });
     assert.equal(added.statusCode, 303, pageText(added.body).slice(0, 400));
     const res = await as('case-officer').follow(added);
     const text = pageText(res.body);
@@ -408,44 +360,23 @@ describe('the staff case page', () => {
     assert.deepEqual(download.rawPayload, PNG);
 
     await page('case-officer', `/staff/cases/${reference}`);
-    const pdf = await postFile(
-      'case-officer',
-      `/staff/cases/${reference}/attachments`,
-      {},
-      { name: 'attachment', filename: 'report.pdf', type: 'application/pdf', bytes: PDF },
-    );
+    const pdf = await attach('case-officer', reference, { filename: 'report.pdf', type: 'application/pdf', bytes: PDF });
     assert.equal(pdf.statusCode, 303);
 
     await page('case-officer', `/staff/cases/${reference}`);
-    const wrong = await postFile(
-      'case-officer',
-      `/staff/cases/${reference}/attachments`,
-      {},
-      {
-        name: 'attachment',
-        filename: 'notes.txt',
-        type: 'text/plain',
-        bytes: Buffer.from('just some text'),
-      },
-    );
+    const wrong = await attach('case-officer', reference, { filename: 'notes.txt', type: 'text/plain', bytes: Buffer.from('just some text') });
     assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /href="#attachment">The selected file must be a JPG, PNG or PDF/);
 
-    const large = await postFile(
-      'case-officer',
-      `/staff/cases/${reference}/attachments`,
-      {},
-      {
-        name: 'attachment',
-        filename: 'huge.png',
-        type: 'image/png',
-        bytes: Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]),
-      },
-    );
+    const large = await attach('case-officer', reference, {
+      filename: 'huge.png',
+      type: 'image/png',
+      bytes: Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)]),
+    });
     assert.equal(large.statusCode, 400);
     assert.match(large.body, /The selected file must be smaller than 10MB/);
 
-    const none = await postFile('case-officer', `/staff/cases/${reference}/attachments`, {});
+    const none = await attach('case-officer', reference);
     assert.equal(none.statusCode, 400);
     assert.match(none.body, /href="#attachment">Select a file/);
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
-import type { Role, StaffMember } from '#modules/account/index';
-import { createTestApp, pageText, TestClient, type TestApp } from '../../../test/support/app.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../account/staff/demo.test-support.js';
+import type { Role } from '#modules/account/index';
+import { createTestApp, pageText, type TestApp } from '../../../test/support/app.js';
+import { parseCsv } from '../../../test/support/csv.js';
+import { signInDemoStaff, type SignedInStaff } from '../../../test/support/staff.js';
 import { drawMap, parseQueueQuery, type QueueChoices } from './queues.js';
 import { startOfLocalDay } from './sla.js';
 import type { OpenCaseInput } from './service.js';
@@ -12,35 +11,6 @@ import type { OpenCaseInput } from './service.js';
 function present<T>(value: T | null | undefined, what: string): T {
   assert.ok(value !== null && value !== undefined, `${what} is missing`);
   return value;
-}
-
-/** Cells of an RFC 4180 text, for checking what a spreadsheet would read. */
-function parseCsv(source: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < source.length; i += 1) {
-    const c = source.charAt(i);
-    if (quoted) {
-      if (c === '"' && source.charAt(i + 1) === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && source.charAt(i + 1) === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i += 1;
-    } else cell += c;
-  }
-  return rows;
 }
 
 /** The case references linked from a table on the page, in order. */
@@ -51,14 +21,12 @@ function referencesIn(html: string, tableId = 'cases'): string[] {
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-let nextIp = 1;
 
 describe('staff work queues', () => {
   let t: TestApp;
-  const browsers = new Map<Role, TestClient>();
-  const members = new Map<Role, StaffMember>();
-  const signedIn = (role: Role) => present(browsers.get(role), role);
-  const member = (role: Role) => present(members.get(role), role);
+  const staff = new Map<Role, SignedInStaff>();
+  const signedIn = (role: Role) => present(staff.get(role), role).client;
+  const member = (role: Role) => present(staff.get(role), role).member;
   const cases = () => t.services.cases.service;
 
   /** The demo borough's addresses, for cases with a real location and ward. */
@@ -79,17 +47,7 @@ describe('staff work queues', () => {
   before(async () => {
     t = await createTestApp({ seedDemo: true });
     for (const role of ['case-officer', 'team-leader', 'safeguarding-officer', 'content-editor', 'administrator'] as Role[]) {
-      const ip = `10.9.0.${nextIp++}`;
-      const client = new TestClient({ inject: (opts: Record<string, unknown>) => t.app.inject({ ...opts, remoteAddress: ip }) } as unknown as FastifyInstance);
-      const email = `${role}@kingsmere.example`;
-      await client.get('/staff/sign-in');
-      const res = await client.post('/staff/sign-in', { email, password: DEMO_PASSWORD });
-      assert.equal(res.headers.location, '/staff/sign-in/code', `${role} password accepted`);
-      await client.get('/staff/sign-in/code');
-      const done = await client.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-      assert.equal(done.headers.location, '/staff', `${role} signed in`);
-      browsers.set(role, client);
-      members.set(role, present(await t.services.account.staff.findMemberByEmail(email), email));
+      staff.set(role, await signInDemoStaff(t, role));
     }
 
     // Two points in different wards of the demo borough, and a real address for its postcode.

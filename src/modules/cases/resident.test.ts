@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
 import type { StaffMember } from '#modules/account/index';
-import { createTestApp, pageText, TestClient, type TestApp } from '../../../test/support/app.js';
+import { createTestApp, pageText, type TestApp, type TestClient } from '../../../test/support/app.js';
+import { postMultipart } from '../../../test/support/multipart.js';
+import { signInDemoStaff } from '../../../test/support/staff.js';
 import { signIn } from '../account/residents/test-helpers.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../account/staff/demo.test-support.js';
 
 const RESIDENT_PASSWORD = 'kingsmere-demo-resident';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(32, 7)]);
@@ -43,25 +42,7 @@ describe('a resident’s cases in My Account', () => {
   async function addInformation(client: TestClient, reference: string, information: string, file?: { filename: string; type: string; bytes: Buffer }) {
     // The form's page gives the CSRF token; for someone else's case, their own account page does.
     if ((await client.get(`/account/cases/${reference}`)).statusCode !== 200) await client.get('/account');
-    const boundary = '----residentCaseBoundary';
-    const parts: Buffer[] = [
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${client.csrf()}\r\n`),
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="information"\r\n\r\n${information}\r\n`),
-    ];
-    if (file)
-      parts.push(
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="evidence"; filename="${file.filename}"\r\nContent-Type: ${file.type}\r\n\r\n`),
-        file.bytes,
-        Buffer.from('\r\n'),
-      );
-    parts.push(Buffer.from(`--${boundary}--\r\n`));
-    const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return t.app.inject({
-      method: 'POST',
-      url: `/account/cases/${reference}/information`,
-      payload: Buffer.concat(parts),
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie },
-    });
+    return postMultipart(t, client, `/account/cases/${reference}/information`, { information }, { file: file && { name: 'evidence', ...file } });
   }
 
   before(async () => {
@@ -70,14 +51,7 @@ describe('a resident’s cases in My Account', () => {
     priya = await signIn(t, 'priya.shah@example.com', RESIDENT_PASSWORD);
     samId = await residentId('sam.taylor@example.com');
 
-    const ip = '10.11.0.1';
-    officer = new TestClient({ inject: (opts: Record<string, unknown>) => t.app.inject({ ...opts, remoteAddress: ip }) } as unknown as FastifyInstance);
-    await officer.get('/staff/sign-in');
-    await officer.post('/staff/sign-in', { email: 'case-officer@kingsmere.example', password: DEMO_PASSWORD });
-    await officer.get('/staff/sign-in/code');
-    const done = await officer.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-    assert.equal(done.headers.location, '/staff', 'the case officer signed in');
-    officerMember = present(await t.services.account.staff.findMemberByEmail('case-officer@kingsmere.example'), 'the case officer');
+    ({ client: officer, member: officerMember } = await signInDemoStaff(t, 'case-officer'));
   });
   after(async () => t?.close());
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
-import type { Role, StaffMember } from '#modules/account/index';
-import { createTestApp, pageText, TestClient, type TestApp } from '../../../test/support/app.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../account/staff/demo.test-support.js';
+import type { LightMyRequestResponse } from 'fastify';
+import type { Role } from '#modules/account/index';
+import { createTestApp, pageText, type TestApp } from '../../../test/support/app.js';
+import { parseCsv } from '../../../test/support/csv.js';
+import { postMultipart, type UploadedFile } from '../../../test/support/multipart.js';
+import { signInDemoStaff, type SignedInStaff } from '../../../test/support/staff.js';
 import type { FormDefinitionInput } from './model/definition.js';
 
 function present<T>(value: T | null | undefined, what: string): T {
@@ -47,47 +48,15 @@ const failingForm = (): FormDefinitionInput =>
     ],
   });
 
-/** Cells of an RFC 4180 text, for checking what a spreadsheet would read. */
-function parseCsv(source: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < source.length; i += 1) {
-    const c = source.charAt(i);
-    if (quoted) {
-      if (c === '"' && source.charAt(i + 1) === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && source.charAt(i + 1) === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i += 1;
-    } else cell += c;
-  }
-  return rows;
-}
-
-let nextIp = 1;
-
 describe('staff pages for forms', () => {
   let t: TestApp;
-  const browsers = new Map<Role, { client: TestClient; ip: string }>();
-  const members = new Map<Role, StaffMember>();
+  const staff = new Map<Role, SignedInStaff>();
   let submissionId = '';
   let reference = '';
   let failedSubmissionId = '';
 
-  const signedIn = (role: Role) => present(browsers.get(role), role).client;
-  const member = (role: Role) => present(members.get(role), role);
+  const signedIn = (role: Role) => present(staff.get(role), role).client;
+  const member = (role: Role) => present(staff.get(role), role).member;
   const forms = () => t.services.forms.service;
 
   async function submit(slug: string, answers: Record<string, unknown>) {
@@ -99,42 +68,15 @@ describe('staff pages for forms', () => {
   }
 
   /** Posts a multipart form as a browser does for a page with a file upload. */
-  async function postMultipart(role: Role, url: string, fields: Record<string, string>, file?: { name: string; filename: string; content: string }) {
-    const { client, ip } = present(browsers.get(role), role);
-    const boundary = '----staffPagesTestBoundary';
-    const parts = Object.entries({ _csrf: client.csrf(), ...fields }).map(
-      ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-    );
-    if (file)
-      parts.push(
-        `--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/json\r\n\r\n${file.content}\r\n`,
-      );
-    const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return t.app.inject({
-      method: 'POST',
-      url,
-      remoteAddress: ip,
-      payload: `${parts.join('')}--${boundary}--\r\n`,
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie },
-    });
+  async function postMultipartAs(role: Role, url: string, fields: Record<string, string>, file?: UploadedFile) {
+    const { client, ip } = present(staff.get(role), role);
+    return postMultipart(t, client, url, fields, { file, remoteAddress: ip });
   }
 
   before(async () => {
     t = await createTestApp({ seedDemo: true });
     // Each role signs in on its own browser and address (sign-in is rate limited per address).
-    for (const role of ['administrator', 'case-officer', 'team-leader', 'content-editor'] as Role[]) {
-      const ip = `10.7.0.${nextIp++}`;
-      const client = new TestClient({ inject: (opts: Record<string, unknown>) => t.app.inject({ ...opts, remoteAddress: ip }) } as unknown as FastifyInstance);
-      const email = `${role}@kingsmere.example`;
-      await client.get('/staff/sign-in');
-      const res = await client.post('/staff/sign-in', { email, password: DEMO_PASSWORD });
-      assert.equal(res.headers.location, '/staff/sign-in/code', `${role} password accepted`);
-      await client.get('/staff/sign-in/code');
-      const done = await client.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-      assert.equal(done.headers.location, '/staff', `${role} signed in`);
-      browsers.set(role, { client, ip });
-      members.set(role, present(await t.services.account.staff.findMemberByEmail(email), email));
-    }
+    for (const role of ['administrator', 'case-officer', 'team-leader', 'content-editor'] as Role[]) staff.set(role, await signInDemoStaff(t, role));
     for (const definition of [testForm(), failingForm()]) {
       const published = await forms().publish(definition, { actor: { type: 'system' } });
       assert.ok(published.ok, `${definition.slug} published`);
@@ -305,11 +247,11 @@ describe('staff pages for forms', () => {
     const again = await admin.post('/staff/forms/publish', { definition: JSON.stringify(changed) });
     assert.match(pageText(again.body), /No changes: version 2 is already live/);
 
-    const uploaded = await postMultipart(
+    const uploaded = await postMultipartAs(
       'administrator',
       '/staff/forms/publish',
       { definition: '', note: 'From a file' },
-      { name: 'definitionFile', filename: 'form.json', content: JSON.stringify(testForm({ title: 'Report noise from a neighbour' })) },
+      { name: 'definitionFile', filename: 'form.json', type: 'application/json', bytes: JSON.stringify(testForm({ title: 'Report noise from a neighbour' })) },
     );
     assert.equal(uploaded.statusCode, 200);
     assert.match(pageText(uploaded.body), /Version 3 published/);
@@ -335,11 +277,11 @@ describe('staff pages for forms', () => {
     assert.equal(empty.statusCode, 400);
     assert.match(pageText(empty.body), /Choose a definition file or paste the definition/);
 
-    const tooBig = await postMultipart(
+    const tooBig = await postMultipartAs(
       'administrator',
       '/staff/forms/publish',
       {},
-      { name: 'definitionFile', filename: 'big.json', content: 'x'.repeat(1024 * 1024 + 10) },
+      { name: 'definitionFile', filename: 'big.json', type: 'application/json', bytes: 'x'.repeat(1024 * 1024 + 10) },
     );
     assert.equal(tooBig.statusCode, 400);
     assert.match(pageText(tooBig.body), /The selected file must be smaller than 1 MB/);

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { recordAudit } from '#platform/audit/index';
-import { generateTotp, TOTP_PERIOD_SECONDS } from '#platform/security/totp';
-import { createTestApp, pageText, TestClient, type TestApp } from '../../../../test/support/app.js';
+import { createTestApp, pageText, type TestApp } from '../../../../test/support/app.js';
+import { signInDemoStaff, type SignedInStaff } from '../../../../test/support/staff.js';
 import { assertCan, can, PERMISSIONS, ROLES, type Permission, type Role } from '../permissions.js';
-import type { StaffMember } from './service.js';
-import { DEMO_PASSWORD, DEMO_TOTP_SECRET } from './demo.test-support.js';
 
 /** The value, after asserting it is there. */
 function present<T>(value: T | null | undefined, what: string): T {
   assert.ok(value !== null && value !== undefined, `${what} is missing`);
   return value;
-}
-
-let nextIp = 1;
-function browser(t: TestApp): TestClient {
-  const ip = `10.3.0.${nextIp++}`;
-  return new TestClient({ inject: (opts: Record<string, unknown>) => t.app.inject({ ...opts, remoteAddress: ip }) } as unknown as FastifyInstance);
 }
 
 /** The pages guarded by each permission this capability owns. */
@@ -39,33 +30,19 @@ type AuditRow = {
 
 describe('staff administration, audit log and messages', () => {
   let t: TestApp;
-  const browsers = new Map<Role, TestClient>();
-  const members = new Map<Role, StaffMember>();
+  const staff = new Map<Role, SignedInStaff>();
   const audit = () => t.platform.database.db.withTables<{ audit_events: AuditRow }>().selectFrom('audit_events').selectAll();
 
   before(async () => {
     t = await createTestApp();
     await t.services.account.staff.seedDemo();
-    // Every demo role signs in over HTTP, each on its own browser. They share one authenticator
-    // secret, and a code is refused if its time step was already used, so each uses its own step.
-    const roles = Object.keys(ROLES) as Role[];
-    for (const role of roles) {
-      const client = browser(t);
-      const email = `${role}@kingsmere.example`;
-      await client.get('/staff/sign-in');
-      const res = await client.post('/staff/sign-in', { email, password: DEMO_PASSWORD });
-      assert.equal(res.headers.location, '/staff/sign-in/code', `${role} password accepted`);
-      await client.get('/staff/sign-in/code');
-      const done = await client.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-      assert.equal(done.headers.location, '/staff', `${role} signed in`);
-      browsers.set(role, client);
-      members.set(role, present(await t.services.account.staff.findMemberByEmail(email), email));
-    }
+    // Every demo role signs in over HTTP, each on its own browser.
+    for (const role of Object.keys(ROLES) as Role[]) staff.set(role, await signInDemoStaff(t, role));
   });
   after(async () => t?.close());
 
-  const signedIn = (role: Role) => present(browsers.get(role), role);
-  const member = (role: Role) => present(members.get(role), role);
+  const signedIn = (role: Role) => present(staff.get(role), role).client;
+  const member = (role: Role) => present(staff.get(role), role).member;
 
   describe('every permission is refused to staff without it and allowed to staff with it', () => {
     for (const permission of PERMISSIONS) {

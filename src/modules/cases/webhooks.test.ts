@@ -246,7 +246,13 @@ describe('case status webhooks', () => {
     const request = only(received);
     assert.deepEqual(request.signature, { ok: true });
     assert.equal((JSON.parse(request.body) as { case: { reference: string } }).case.reference, reference);
-    assert.equal(only(await webhooksFor(reference)).status, 'sent');
+    // The receiver answers before the worker records the outcome, so wait for that too.
+    let status = '';
+    for (let waited = 0; status !== 'sent' && waited < 10_000; waited += 50) {
+      status = only(await webhooksFor(reference)).status;
+      if (status !== 'sent') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(status, 'sent');
     await worker.stop();
     await t.services.jobs.stop();
   });

@@ -166,6 +166,7 @@ export function createCaseJobs(opts: { service: CasesService; jobs: Jobs; notifi
       await jobs.schedule(SUMMARY_QUEUE, '0 7 * * 1-5');
       await jobs.work(RETENTION_QUEUE, {}, async () => {
         log.info({ anonymised: await applyRetention() }, 'case retention applied');
+        await repo.tidy();
       });
       await jobs.schedule(RETENTION_QUEUE, '30 2 * * *');
       await webhooks.start();

@@ -330,5 +330,20 @@ export const casesMigrations: MigrationSet = {
         `.execute(db);
       },
     },
+    '20261201-02-cases-covering-indexes': {
+      async up(db) {
+        // Queue pages count a team's open cases under the chosen filters; with the filter columns in
+        // the index the count reads only the index, not every open case's row.
+        await sql`
+          DROP INDEX cases_open_team;
+          CREATE INDEX cases_open_team ON cases (team, due_at, opened_at)
+            INCLUDE (id, type, status, priority, ward, assignee_id, breached_at, restricted) WHERE closed_at IS NULL;
+          DROP INDEX cases_open_assignee;
+          CREATE INDEX cases_open_assignee ON cases (assignee_id, due_at)
+            INCLUDE (team, type, status, priority, ward, breached_at, restricted) WHERE closed_at IS NULL;
+          CREATE INDEX case_people_uprn ON case_people (uprn);
+        `.execute(db);
+      },
+    },
   },
 };

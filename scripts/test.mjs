@@ -9,12 +9,12 @@
 //
 // TEST_DATABASE_URL names a PostgreSQL server for layer 3 (otherwise a throwaway one is started);
 // CHROMIUM_PATH overrides /usr/bin/chromium; TEST_BUDGET_MINUTES (27) bounds the whole run.
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPostgresBinaries, isExecutable, LOOPBACK, postgresOwner, startPostgres } from './lib/postgres.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LAYERS = ['unit', 'postgres', 'browser'];
@@ -360,15 +360,6 @@ async function browserLayer() {
   return fromTests(outcome, browserFiles, `Chromium at ${chromium}`);
 }
 
-function isExecutable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // A throwaway PostgreSQL server for the PostgreSQL layer
 
@@ -379,135 +370,19 @@ async function providePostgres() {
   }
   const bin = findPostgresBinaries();
   if (!bin) return { skip: 'no PostgreSQL found (install postgresql, or set TEST_DATABASE_URL to a server the tests may create databases on)' };
-  let owner;
-  if (process.getuid?.() === 0) {
-    owner = systemUser('postgres');
-    if (!owner) return { skip: 'running as root and there is no "postgres" user to run a PostgreSQL server as (set TEST_DATABASE_URL instead)' };
-  }
-  return startCluster(bin, owner);
-}
-
-function findPostgresBinaries() {
-  const has = (dir) => dir && isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'));
-  const candidates = [];
-  if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
-  const debian = '/usr/lib/postgresql';
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+(\.\d+)?$/.test(v));
-    versions.sort((a, b) => Number(b) - Number(a));
-    for (const version of versions) candidates.push(path.join(debian, version, 'bin'));
-  }
-  const pgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  if (pgConfig.status === 0) candidates.push(pgConfig.stdout.trim());
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) candidates.push(dir);
-  return candidates.find(has);
-}
-
-function systemUser(name) {
-  const id = (flag) => spawnSync('id', [flag, name], { encoding: 'utf8' });
-  const uid = id('-u');
-  const gid = id('-g');
-  if (uid.status !== 0 || gid.status !== 0) return undefined;
-  return { name, uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+  const owner = postgresOwner();
+  if (owner === undefined) return { skip: 'running as root and there is no "postgres" user to run a PostgreSQL server as (set TEST_DATABASE_URL instead)' };
+  const server = await startPostgres({
+    bin,
+    owner,
+    settings: { max_connections: '200', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', shared_buffers: '64MB' },
   });
-}
-
-async function startCluster(bin, owner) {
-  const t0 = Date.now();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'borough-pg-'));
-  const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-  const dataDir = path.join(dir, 'data');
-  const logFile = path.join(dir, 'postgres.log');
-  const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: dir, TZ: 'UTC' };
-
-  const init = spawnSync(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
-    env,
-    cwd: dir,
-    encoding: 'utf8',
-    ...asOwner,
-  });
-  if (init.status !== 0) {
-    console.error(init.stdout, init.stderr, init.error?.message ?? '');
-    removeDir();
-    throw new Error(`initdb failed (exit ${init.status ?? init.error?.message})`);
-  }
-
-  const port = await freePort();
-  const log = openSync(logFile, 'a');
-  if (owner) chownSync(logFile, owner.uid, owner.gid);
-  const settings = {
-    listen_addresses: '127.0.0.1',
-    port: String(port),
-    unix_socket_directories: dir,
-    max_connections: '200',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    shared_buffers: '64MB',
-    log_min_messages: 'warning',
-  };
-  const serverArgs = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-  const postgres = spawn(path.join(bin, 'postgres'), serverArgs, { env, cwd: dir, stdio: ['ignore', log, log], ...asOwner });
-  closeSync(log);
-  let exited = false;
-  postgres.on('exit', () => (exited = true));
-
-  let stopped;
-  const stop = () =>
-    (stopped ??= new Promise((resolve) => {
-      const done = () => {
-        removeDir();
-        resolve();
-      };
-      if (exited) return done();
-      postgres.once('exit', done);
-      postgres.kill('SIGINT'); // fast shutdown
-      setTimeout(() => postgres.kill('SIGKILL'), 10_000).unref();
-    }));
-  cleanups.push(stop);
-  exitCleanups.push(() => {
-    if (!exited) postgres.kill('SIGQUIT'); // immediate shutdown
-    removeDir();
-  });
-
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const { default: pg } = await import('pg');
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) {
-      const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-      await stop();
-      throw new Error(`PostgreSQL stopped while starting:\n${text}`);
-    }
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-    try {
-      await client.connect();
-      const { rows } = await client.query('SHOW server_version');
-      await client.end();
-      const description = `PostgreSQL ${rows[0].server_version.split(' ')[0]} on 127.0.0.1:${port}, started in ${seconds(Date.now() - t0)}`;
-      console.log(dim(`Started a throwaway ${description}${owner ? ` as ${owner.name}` : ''} in ${dir}`));
-      return { url, description: description.replace(/, started in .*/, ', throwaway'), stop };
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`PostgreSQL did not accept connections within 30s: ${error.message}`);
-      }
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
+  if ('unavailable' in server) throw new Error(server.unavailable);
+  cleanups.push(server.stop);
+  exitCleanups.push(server.kill);
+  const description = `PostgreSQL ${server.version} on ${LOOPBACK}:${server.port}`;
+  console.log(dim(`Started a throwaway ${description}, started in ${seconds(server.ms)}${server.owner ? ` as ${server.owner}` : ''} in ${server.dir}`));
+  return { url: server.url, description: `${description}, throwaway`, stop: server.stop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort, LOOPBACK } from '../../scripts/lib/postgres.mjs';
 
-export const LOOPBACK = '127.0.0.1';
+export { freePort, LOOPBACK };
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const projectRoot = path.resolve(benchDir, '..');
 
@@ -89,19 +89,6 @@ export async function stopChild(child, graceMs = 20_000) {
 
 // ---------------------------------------------------------------------------------------------
 // Network
-
-/** A port that was free on the loopback interface a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * One GET on loopback, without connection reuse. Resolves with status, headers and body bytes.
@@ -184,7 +171,8 @@ export function request({ port, method = 'GET', path: urlPath, headers = {}, bod
 
 /**
  * Starts `node bin/borough.js start` on a free loopback port with the given data folder and
- * resolves once GET /healthz answers 200, with the time that took from the spawn.
+ * resolves once GET /healthz answers 200, with the time that took from the spawn. The platform
+ * uses its embedded database unless `env.DATABASE_URL` names a server.
  */
 export async function startPlatform({ dataDir, timeoutMs = 120_000, env = {}, args = [path.join(projectRoot, 'bin/borough.js'), 'start'] }) {
   const port = await freePort();
@@ -198,7 +186,8 @@ export async function startPlatform({ dataDir, timeoutMs = 120_000, env = {}, ar
     BOROUGH_DATA_DIR: dataDir,
     ...env,
   };
-  delete childEnv.DATABASE_URL;
+  // A developer's own database is never used by accident: only one named in `env` is passed on.
+  if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
   if (!env.BOROUGH_BASE_URL) delete childEnv.BOROUGH_BASE_URL;
   const t0 = performance.now();
   const child = spawnTracked(process.execPath, args, { cwd: projectRoot, env: childEnv });

@@ -161,6 +161,23 @@ describe('the workflow', () => {
     assert.ok(emails.length >= 2, 'the resident heard when the case opened and when it closed');
   });
 
+  test('a resident who chose text messages gets a text, not an email', async () => {
+    const officer = present(staff['case-officer'], 'officer');
+    const priya = await residentId('priya.shah@example.com');
+    await sql`UPDATE residents SET contact_by_sms = true WHERE id = ${priya}`.execute(t.platform.database.db);
+    try {
+      const { case: opened } = await service().open({ type: 'system' }, pothole({ subject: { kind: 'resident', residentId: priya } }));
+      await service().addNote({ type: 'staff', member: officer }, opened.reference, 'The crew is on its way', { public: true });
+      const sent = await sql<{ channel: string; recipient: string; body: string }>`
+        SELECT channel, recipient, body FROM notification_outbox WHERE related_id = ${opened.id} ORDER BY created_at, id`.execute(t.platform.database.db);
+      assert.ok(sent.rows.length >= 2, 'one when it opened, one for the update');
+      assert.ok(sent.rows.every((m) => m.channel === 'sms' && m.recipient === '07700 900456'));
+      assert.ok(sent.rows.some((m) => m.body.includes('The crew is on its way')));
+    } finally {
+      await sql`UPDATE residents SET contact_by_sms = false WHERE id = ${priya}`.execute(t.platform.database.db);
+    }
+  });
+
   test('notes stay internal; public updates go on the resident’s timeline', async () => {
     const officer = present(staff['case-officer'], 'officer');
     const sam = await residentId('sam.taylor@example.com');

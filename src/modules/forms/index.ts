@@ -22,7 +22,6 @@ export {
   yesNoSchema,
   type GroupableQuestion,
 } from './model/components.js';
-export { formatPath } from './model/linter.js';
 
 export interface Forms {
   service: FormsService;

@@ -76,7 +76,7 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   });
-  const csp = contentSecurityPolicy(config.production);
+  const csp = contentSecurityPolicy(config.production, config.mapTiles?.origin);
   app.decorateReply('scriptNonce', '');
   // Health checks and static files are never pages: they get a policy that allows nothing, and no nonce.
   const notAPage = (url: string) => url.startsWith('/assets/') || url.startsWith('/healthz');
@@ -147,6 +147,8 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     ['/assets/govuk/', 'node_modules/govuk-frontend/dist/govuk'],
     ['/assets/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
     ['/assets/js/', 'src/platform/views/public/js'],
+    // The map on the street report pages; its tiles are the council's own streets unless a tile server is configured.
+    ['/assets/leaflet/', 'node_modules/leaflet/dist'],
   ];
   for (const [prefix, folder] of assets) {
     await app.register(fastifyStatic, { root: path.join(projectRoot, folder), prefix, maxAge: cacheFor, decorateReply: false });
@@ -246,9 +248,10 @@ function nextNonce(): string {
   return nonce;
 }
 
-function contentSecurityPolicy(production: boolean): (nonce: string) => string {
+function contentSecurityPolicy(production: boolean, tileOrigin: string | undefined): (nonce: string) => string {
   const before = "default-src 'self';script-src 'self' 'nonce-";
-  const after = `';style-src 'self';img-src 'self' data:;font-src 'self';connect-src 'self';form-action 'self';frame-ancestors 'none';object-src 'none';base-uri 'none'${production ? ';upgrade-insecure-requests' : ''}`;
+  // A configured base map's tiles are the only images from elsewhere.
+  const after = `';style-src 'self';img-src 'self' data:${tileOrigin ? ` ${tileOrigin}` : ''};font-src 'self';connect-src 'self';form-action 'self';frame-ancestors 'none';object-src 'none';base-uri 'none'${production ? ';upgrade-insecure-requests' : ''}`;
   return (nonce) => before + nonce + after;
 }
 

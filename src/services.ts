@@ -12,7 +12,7 @@ import type { Platform } from '#platform/platform';
 import { accountMigrations, createAccount, type Account } from '#modules/account/index';
 import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
-import { createReports, type Reports } from '#modules/reports/index';
+import { createReports, reportsMigrations, type Reports } from '#modules/reports/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -23,14 +23,24 @@ export interface Services {
   account: Account;
   forms: Forms;
   cases: Cases;
-  /** Street reports: the council's categories, checked against its case types at start. */
+  /** Street reports: the public map and pages, alerts and Open311, each report a case. */
   reports: Reports;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
 
 export function allMigrations(): MigrationSet[] {
-  return [sessionMigrations, auditMigrations, geoMigrations, notifyMigrations, filesMigrations, accountMigrations, formsMigrations, casesMigrations];
+  return [
+    sessionMigrations,
+    auditMigrations,
+    geoMigrations,
+    notifyMigrations,
+    filesMigrations,
+    accountMigrations,
+    formsMigrations,
+    casesMigrations,
+    reportsMigrations,
+  ];
 }
 
 export async function buildServices(platform: Platform): Promise<Services> {
@@ -46,7 +56,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
   await forms.loadShipped();
   const cases = createCases({ platform, jobs, notifier, geo, files, account });
   forms.service.deliveries.setCaseCreator(cases.caseCreator);
-  const reports = createReports({ platform, cases });
+  const reports = createReports({ platform, cases, geo, files, notifier, account });
   let working = false;
   return {
     jobs,
@@ -84,7 +94,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
 }
 
 export function webModules(_platform: Platform, services: Services): WebModule[] {
-  return [services.account.web, services.forms.web, services.cases.web];
+  return [services.account.web, services.forms.web, services.cases.web, services.reports.web];
 }
 
 /** Loads the fictional demo council on first start (never in production: config refuses it). */

@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'forms:assist',
   'forms:publish',
   'api-keys:manage',
+  'reports:moderate',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -35,8 +36,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 /** The permission matrix: which roles grant which permissions. Checked in the service layer. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read', 'forms:read', 'forms:retry', 'forms:publish', 'api-keys:manage'],
-  'case-officer': ['cases:work', 'forms:read', 'forms:assist'],
-  'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist'],
+  'case-officer': ['cases:work', 'forms:read', 'forms:assist', 'reports:moderate'],
+  'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist', 'reports:moderate'],
   'safeguarding-officer': ['signposts:search', 'cases:work'],
   'content-editor': ['content:edit'],
   'directory-moderator': ['directory:moderate'],

@@ -19,7 +19,8 @@ import { loadWorkingCalendar } from './sla.js';
 import { registerCaseStaffRoutes } from './staff-routes.js';
 
 export { casesMigrations } from './migrations.js';
-export type { CasesService, CaseSummary, OpenCaseInput, Subject, CaseActor } from './service.js';
+export type { CasesService, CaseSummary, OpenCaseInput, Subject, CaseActor, CaseChange, CaseChangeListener } from './service.js';
+export { normaliseReference } from './service.js';
 export type { CaseType } from './model/case-type.js';
 
 export interface CasesDeps {

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { recordAudit, type Actor } from '#platform/audit/index';
 import type { Files } from '#platform/files/index';
 import type { Geography } from '#platform/geo/index';
@@ -78,11 +79,29 @@ export interface OpenCaseInput {
   deliveryId?: string | undefined;
   details?: unknown;
   tags?: string[] | undefined;
+  /** For someone without an account: a signed link to follow the case, given its reference; it fills ((caseLink)) in their messages. */
+  trackingLink?: ((reference: string) => string) | undefined;
 }
 
 /** Who is acting on a case. */
 export type CaseActor =
   { type: 'staff'; member: StaffMember } | { type: 'api'; id: string; label: string } | { type: 'system' } | { type: 'resident'; residentId: string };
+
+/** A status change or public update, as told to the capabilities that listen (street reports keep their public timeline). */
+export interface CaseChange {
+  caseId: string;
+  reference: string;
+  type: string;
+  kind: 'status' | 'update';
+  from: string;
+  to: string;
+  closed: boolean;
+  update: string | undefined;
+  actor: CaseActor;
+}
+
+/** Runs inside the change's transaction: what it writes commits with the change, and an error it throws undoes the change. */
+export type CaseChangeListener = (tx: Kysely<object>, change: CaseChange) => Promise<void>;
 
 export interface CaseSummary {
   id: string;
@@ -179,6 +198,11 @@ function cleanText(value: string | undefined, max = MAX_TEXT): string | undefine
   return text ? text.slice(0, max) : undefined;
 }
 
+function trackingLinkOf(details: unknown): string {
+  const link = details !== null && typeof details === 'object' ? (details as { trackingLink?: unknown }).trackingLink : undefined;
+  return typeof link === 'string' ? link : '';
+}
+
 export function createCasesService(ctx: CasesContext) {
   const { platform, notifier, geo, account, types, calendar } = ctx;
   const repo = createCasesRepository(platform.database.db);
@@ -188,6 +212,12 @@ export function createCasesService(ctx: CasesContext) {
   /** Likewise for webhooks: the worker running in this process, if any, is woken after the commit. */
   const hooked = new WeakSet<CasesTx>();
   let webhookNudge: (() => void) | undefined;
+  const changeListeners: CaseChangeListener[] = [];
+
+  /** Tells the listeners about a status change or public update, inside the transaction that made it. */
+  async function announce(tx: CasesTx, change: CaseChange): Promise<void> {
+    for (const listener of changeListeners) await listener(asDb(tx), change);
+  }
 
   function typeOf(code: string): CaseType {
     const type = types.get(code);
@@ -347,7 +377,7 @@ export function createCasesService(ctx: CasesContext) {
       update: update ?? '',
       expectedDate:
         row.due_at && !type.isClosed(status) ? new Date(row.due_at).toLocaleDateString('en-GB', { dateStyle: 'long', timeZone: calendar.timeZone }) : '',
-      caseLink: row.resident_id ? `${platform.config.baseUrl}/account/cases/${row.reference}` : '',
+      caseLink: row.resident_id ? `${platform.config.baseUrl}/account/cases/${row.reference}` : trackingLinkOf(row.details),
     };
     const related = { type: 'case', id: row.id };
     if (person.contact_by === 'sms' && person.phone) {
@@ -372,7 +402,15 @@ export function createCasesService(ctx: CasesContext) {
 
   /* ------------------------------------------------------------ opening */
 
-  async function open(actor: CaseActor, input: OpenCaseInput): Promise<{ case: CaseSummary; created: boolean }> {
+  /**
+   * Opens a case. `alongside` runs in the same transaction once the case row exists, so a capability
+   * that keeps its own record of the case (a street report) commits both or neither.
+   */
+  async function open(
+    actor: CaseActor,
+    input: OpenCaseInput,
+    alongside?: (tx: Kysely<object>, opened: CaseSummary) => Promise<void>,
+  ): Promise<{ case: CaseSummary; created: boolean }> {
     const type = typeOf(input.type);
     if (actor.type === 'staff') {
       assertCan(actor.member, 'cases:work');
@@ -427,7 +465,11 @@ export function createCasesService(ctx: CasesContext) {
         due_at: dueAt(type, priority, openedAt),
       };
       let row: CaseRow | 'reference-taken' = 'reference-taken';
-      for (let i = 0; i < 5 && row === 'reference-taken'; i++) row = await repo.insertCase(tx, { ...base, reference: newReference() });
+      for (let i = 0; i < 5 && row === 'reference-taken'; i++) {
+        const reference = newReference();
+        const trackingLink = residentId ? undefined : input.trackingLink?.(reference);
+        row = await repo.insertCase(tx, { ...base, reference, ...(trackingLink ? { details: { ...(base.details as object), trackingLink } } : {}) });
+      }
       if (row === 'reference-taken') throw new Error('Could not draw a free case reference');
       await repo.addEvent(tx, {
         caseId: row.id,
@@ -444,6 +486,7 @@ export function createCasesService(ctx: CasesContext) {
         details: { reference: row.reference, type: type.code },
       });
       sent = await messageResident(tx, row, type, type.initialStatus, undefined);
+      if (alongside) await alongside(asDb(tx), summary(row));
       return { row, created: true };
     });
     if (sent) await notifier.nudge();
@@ -566,6 +609,7 @@ export function createCasesService(ctx: CasesContext) {
       });
       await messageResident(tx, { ...row, status: to }, type, to, update);
       await queueWebhooks(tx, row, type, to);
+      await announce(tx, { caseId: row.id, reference: row.reference, type: row.type, kind: 'status', from: row.status, to, closed: closing, update, actor });
       return summary({ ...row, status: to, closed_at: closing ? (row.closed_at ?? new Date()) : null });
     });
   }
@@ -581,6 +625,17 @@ export function createCasesService(ctx: CasesContext) {
         await recordAudit(asDb(tx), { actor: auditActor(actor), action: 'case.public-update', subject: { type: 'case', id: row.id } });
         // An update is news for the resident: it goes out in the type's update message.
         await messageResident(tx, row, type, row.status, body, type.updateMessage);
+        await announce(tx, {
+          caseId: row.id,
+          reference: row.reference,
+          type: row.type,
+          kind: 'update',
+          from: row.status,
+          to: row.status,
+          closed: row.closed_at !== null,
+          update: body,
+          actor,
+        });
       }
     });
   }
@@ -872,6 +927,7 @@ export function createCasesService(ctx: CasesContext) {
     caseDetail,
     changeStatus,
     addNote,
+    onChange: (listener: CaseChangeListener) => void changeListeners.push(listener),
     assign,
     setPriority,
     setTags,

@@ -22,6 +22,8 @@ export {
   yesNoSchema,
   type GroupableQuestion,
 } from './model/components.js';
+/** Checks an answer to one of those questions as posted, with the forms' own error messages. */
+export { validate as validateAnswer } from './model/validation.js';
 
 export interface Forms {
   service: FormsService;

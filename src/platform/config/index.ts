@@ -31,6 +31,11 @@ const EnvSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BOROUGH_COUNCIL_DIR: z.string().min(1).optional(),
+  BOROUGH_MAP_TILE_URL: z
+    .string()
+    .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}/, 'must be an https tile URL with {z}, {x} and {y}, such as https://tiles.example/{z}/{x}/{y}.png')
+    .optional(),
+  BOROUGH_MAP_TILE_ATTRIBUTION: z.string().min(1).max(300).optional(),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -58,6 +63,8 @@ export interface Config {
   logLevel: string;
   /** Days a saved form is kept after the resident last touched it. */
   formDraftDays: number;
+  /** A base map for the street report map; without one the map draws the council's own streets and boundary. */
+  mapTiles: { url: string; origin: string; attribution: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -146,5 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
         : undefined,
     logLevel: e.LOG_LEVEL,
     formDraftDays: e.BOROUGH_FORM_DRAFT_DAYS,
+    mapTiles: e.BOROUGH_MAP_TILE_URL
+      ? { url: e.BOROUGH_MAP_TILE_URL, origin: new URL(e.BOROUGH_MAP_TILE_URL.replace(/[{}]/g, '')).origin, attribution: e.BOROUGH_MAP_TILE_ATTRIBUTION ?? '' }
+      : undefined,
   };
 }

@@ -167,7 +167,8 @@ export interface Geography {
   assetsInBox(box: BBox, kind?: AssetKind, limit?: number): Promise<Asset[]>;
   nearbyAssets(lat: number, lng: number, radiusMetres: number, kind?: AssetKind, limit?: number): Promise<NearbyAsset[]>;
   assetById(id: string): Promise<Asset | null>;
-  setAssetState(id: string, state: string): Promise<boolean>;
+  /** Sets an asset's state (working, fault-reported, under-maintenance); pass a transaction to change it with what caused it. */
+  setAssetState(id: string, state: string, executor?: Kysely<object>): Promise<boolean>;
   /** Loads addresses from CSV (uprn,house,street,usrn,locality,town,postcode,lat,lng); all or nothing. Returns the count. */
   importAddressesCsv(csv: string): Promise<number>;
   /** Loads located assets from a GeoJSON FeatureCollection of Points with properties id and kind; all or nothing. */
@@ -706,10 +707,10 @@ export function createGeography(database: Kysely<object>): Geography {
       return row ? toAsset(row) : null;
     },
 
-    async setAssetState(id, state) {
+    async setAssetState(id, state, executor) {
       const value = state.trim();
       if (!value) throw new RangeError('An asset state cannot be blank');
-      const result = await db
+      const result = await (executor ? executor.withTables<GeoTables>() : db)
         .updateTable('assets')
         .set({ state: value, updated_at: sql`now()` })
         .where('id', '=', id)

@@ -23,6 +23,7 @@ function valid(): Record<string, unknown> & { questions: Record<string, unknown>
     group: 'Roads and pavements',
     description: 'A hole in the road.',
     caseType: 'pothole',
+    statuses: { new: 'open', fixed: 'fixed' },
     public: true,
     questions: [
       {
@@ -53,7 +54,8 @@ function parse(input: unknown): ReportCategoryDefinition {
 
 /** Just enough of a loaded case type for the category checks. */
 function caseType(code: string, sources: CaseType['sources'], team = 'highways'): CaseType {
-  return { code, team, sources, sla: { amount: 5, unit: 'working-days' } } as CaseType;
+  const statuses = [{ code: 'new' }, { code: 'fixed' }];
+  return { code, team, sources, statuses, sla: { amount: 5, unit: 'working-days' } } as CaseType;
 }
 
 const caseTypes: ReadonlyMap<string, CaseType> = new Map([
@@ -293,9 +295,21 @@ describe('loading report categories', () => {
     const dir = council({ 'pothole.json': { ...valid(), caseType: 'complaint' } });
     const platform = { council: { dir, profile: { emergency: { outOfHours: '1' }, contact: { phone: '2', phoneHours: '3' } } } } as unknown as Platform;
     assert.throws(
-      () => createReports({ platform, cases: { service: { types: caseTypes } as never } }),
+      () => createReports({ platform, cases: { service: { types: caseTypes } as never } } as unknown as Parameters<typeof createReports>[0]),
       /not valid \(1 problem\):\nreport-categories\/pothole\.json: caseType: /,
     );
+  });
+
+  test('every status of the case type is shown as a report status, and no other', () => {
+    const dir = council({ 'pothole.json': { ...valid(), statuses: { new: 'open', closed: 'fixed', fixed: 'mended' } } });
+    assert.deepEqual(reportCategoryProblems(dir, caseTypes), [
+      'report-categories/pothole.json: statuses.fixed: Use a report status: open, investigating, action_scheduled, in_progress, fixed, closed, duplicate, not_councils_responsibility, no_further_action, internal_referral, unable_to_fix',
+    ]);
+    const missing = council({ 'pothole.json': { ...valid(), statuses: { new: 'open', closed: 'fixed' } } });
+    assert.deepEqual(reportCategoryProblems(missing, caseTypes), [
+      'report-categories/pothole.json: statuses: Say which report status each of fixed is shown as',
+      'report-categories/pothole.json: statuses.closed: "closed" is not a status of case type "pothole" (its statuses are new, fixed)',
+    ]);
   });
 
   test('paths inside a file are written the way form paths are', () => {
@@ -319,11 +333,11 @@ describe('the shipped report categories', () => {
 
   test('load without problems when the platform starts', () => {
     assert.deepEqual(reportCategoryProblems(councilDir, testApp.services.cases.service.types), []);
-    assert.equal(testApp.services.reports.categories().length, 9);
+    assert.equal(testApp.services.reports.service.categories().length, 9);
   });
 
   test('are the expected ones, with their case types, assets and urgent answers', () => {
-    const summary = testApp.services.reports.categories().map((c) => [c.code, c.caseType, c.asset?.kind ?? null, c.urgentWhen?.question ?? null]);
+    const summary = testApp.services.reports.service.categories().map((c) => [c.code, c.caseType, c.asset?.kind ?? null, c.urgentWhen?.question ?? null]);
     assert.deepEqual(summary, [
       ['abandoned-vehicle', 'abandoned-vehicle', null, 'dangerous'],
       ['blocked-drain', 'blocked-drain', 'gully', 'flooding'],
@@ -338,7 +352,7 @@ describe('the shipped report categories', () => {
   });
 
   test('a dangerous pothole is urgent and the resident is given the out-of-hours number from the council profile', () => {
-    const pothole = testApp.services.reports.category('pothole');
+    const pothole = testApp.services.reports.service.category('pothole');
     assert.ok(pothole);
     assert.deepEqual(
       pothole.questions.map((q) => q.id),
@@ -353,17 +367,17 @@ describe('the shipped report categories', () => {
   });
 
   test('offensive graffiti is urgent', () => {
-    const graffiti = testApp.services.reports.category('graffiti');
+    const graffiti = testApp.services.reports.service.category('graffiti');
     assert.ok(graffiti);
     assert.equal(isUrgent(graffiti, { offensive: true, surface: 'wall' }), true);
     assert.equal(isUrgent(graffiti, { offensive: false, surface: 'wall' }), false);
   });
 
   test('are all public, and every case type they use takes reports', () => {
-    for (const category of testApp.services.reports.categories()) {
+    for (const category of testApp.services.reports.service.categories()) {
       assert.equal(category.public, true, category.code);
       assert.ok(testApp.services.cases.service.types.get(category.caseType)?.sources.includes('report'), category.code);
     }
-    assert.equal(testApp.services.reports.category('no-such-category'), undefined);
+    assert.equal(testApp.services.reports.service.category('no-such-category'), undefined);
   });
 });

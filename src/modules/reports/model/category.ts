@@ -22,6 +22,39 @@ export const REPORT_QUESTION_TYPES = ['text', 'textarea', 'number', 'radios', 'c
 /** Answers the report journey asks for itself, so a category's own questions cannot take these ids. */
 export const RESERVED_QUESTION_IDS: readonly string[] = ['category', 'asset', 'location', 'description', 'photos', 'name', 'email', 'phone', 'showName'];
 
+/**
+ * What the public, the reporter and Open311 clients are told about a report: FixMyStreet's extended
+ * Open311 statuses, which UK back offices already speak. Each category maps its case type's
+ * statuses onto these.
+ */
+export const REPORT_STATUSES = [
+  'open',
+  'investigating',
+  'action_scheduled',
+  'in_progress',
+  'fixed',
+  'closed',
+  'duplicate',
+  'not_councils_responsibility',
+  'no_further_action',
+  'internal_referral',
+  'unable_to_fix',
+] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+export const REPORT_STATUS_NAMES: Readonly<Record<ReportStatus, string>> = {
+  open: 'Open',
+  investigating: 'Investigating',
+  action_scheduled: 'Action scheduled',
+  in_progress: 'In progress',
+  fixed: 'Fixed',
+  closed: 'Closed',
+  duplicate: 'Duplicate',
+  not_councils_responsibility: "Not the council's responsibility",
+  no_further_action: 'No further action',
+  internal_referral: 'Passed to another team',
+  unable_to_fix: 'Unable to fix',
+};
+
 /** Placeholders an emergency message may use, filled from the council profile so no number is written twice. */
 export const CONTACT_PLACEHOLDERS = ['outOfHoursPhone', 'phone', 'phoneHours'] as const;
 export type CouncilContacts = Record<(typeof CONTACT_PLACEHOLDERS)[number], string>;
@@ -78,6 +111,10 @@ export const ReportCategorySchema = z
     description: z.string({ error: 'Enter a description' }).trim().min(1, 'Enter a description').max(500, 'Descriptions must be 500 characters or fewer'),
     /** The case type each report becomes: its team, SLA, statuses and messages apply. */
     caseType: code,
+    /** Every status of the case type, and the report status the public sees for it. */
+    statuses: z.record(z.string(), z.enum(REPORT_STATUSES, { error: `Use a report status: ${REPORT_STATUSES.join(', ')}` }), {
+      error: 'Map each status of the case type to a report status',
+    }),
     /** Present for asset-based categories: the resident must pick an asset of this kind. */
     asset: z.strictObject({ kind: z.enum(ASSET_KINDS, { error: `Use a kind of asset the platform holds: ${ASSET_KINDS.join(', ')}` }) }).optional(),
     /** Extra questions, asked after the location, in this order. */
@@ -185,6 +222,8 @@ export interface ReportCategory {
   team: string;
   /** From the case type; undefined when it has no SLA. */
   sla: CaseType['sla'];
+  /** The report status for each of the case type's statuses. */
+  statuses: Readonly<Record<string, ReportStatus>>;
   asset: { kind: AssetKind } | undefined;
   questions: ReportQuestion[];
   urgentWhen: { question: string; answer: string | boolean; emergencyMessage: string | undefined } | undefined;
@@ -209,6 +248,7 @@ export function toReportCategory(definition: ReportCategoryDefinition, caseType:
     caseType: caseType.code,
     team: caseType.team,
     sla: caseType.sla,
+    statuses: definition.statuses,
     asset: definition.asset,
     questions: definition.questions,
     urgentWhen: urgentWhen && {

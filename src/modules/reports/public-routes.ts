@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import type { Platform } from '#platform/platform';
+import type { Account } from '#modules/account/index';
+import type { ReportsService } from './service.js';
+
+export function registerPublicReportRoutes(app: FastifyInstance, service: ReportsService, account: Account, platform: Platform): void {
+  void app;
+  void service;
+  void account;
+  void platform;
+}

@@ -132,6 +132,20 @@ export function createReportsRepository(db: ReportsDb) {
       return row?.reference;
     },
 
+    /** Which of these stored files exist and belong to no report yet (photos kept while a report is written). */
+    async unusedStoredFiles(ids: readonly string[]): Promise<string[]> {
+      if (!ids.every((id) => /^[0-9a-f-]{36}$/i.test(id))) return [];
+      const rows = await db
+        .withTables<{ stored_files: { id: string } }>()
+        .selectFrom('stored_files')
+        .select('id')
+        .where('id', 'in', [...ids])
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('report_photos').select('report_photos.id').whereRef('report_photos.id', '=', 'stored_files.id'))),
+        )
+        .execute();
+      return rows.map((row) => row.id);
+    },
     addPhoto(tx: ReportsDb, photo: { id: string; reference: string; position: number }): Promise<unknown> {
       return tx.insertInto('report_photos').values(photo).execute();
     },

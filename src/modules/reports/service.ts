@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '#platform/audit/index';
 import type { Files } from '#platform/files/index';
 import { PHOTO_TYPES, PhotoError, readPhotoPosition, stripPhotoMetadata } from '#platform/files/images';
-import { boxAround, haversineMetres, type Asset, type BBox, type Geography } from '#platform/geo/index';
+import { boxAround, haversineMetres, normalisePostcode, type Asset, type AssetKind, type BBox, type Geography } from '#platform/geo/index';
 import { HttpError } from '#platform/http/errors';
 import { queueEmail, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
@@ -53,6 +53,8 @@ export interface ReportInput {
   /** Answers to the category's questions as posted: strings, or lists for checkboxes. */
   answers: Readonly<Record<string, unknown>>;
   photos?: ReportPhotoInput[] | undefined;
+  /** Photos kept earlier with stashPhoto. */
+  photoIds?: string[] | undefined;
   reporter: { residentId?: string | undefined; name?: string | undefined; email?: string | undefined; phone?: string | undefined; showName: boolean };
   source: 'web' | 'open311' | 'staff';
   apiKeyId?: string | undefined;
@@ -215,6 +217,29 @@ export function createReportsService(ctx: ReportsContext) {
     };
   }
 
+  /**
+   * Places for a postcode, street or address typed by someone without the map: a postcode gives its
+   * addresses, anything else matching streets and then addresses. Each place has a point to report at.
+   */
+  async function findPlaces(text: string, limit = 20): Promise<{ label: string; lat: number; lng: number; usrn: string | null }[]> {
+    const query = clean(text, 100);
+    if (!query) return [];
+    if (normalisePostcode(query)) {
+      const addresses = await geo.lookupPostcode(query);
+      return addresses.slice(0, limit).map((a) => ({ label: a.singleLine, lat: a.lat, lng: a.lng, usrn: a.usrn }));
+    }
+    const streets = await geo.streetsByName(query, limit);
+    const places = streets.map((street) => {
+      // The middle of the street's box is near the street; the resident can move the point on the next page.
+      const lat = (street.bbox.south + street.bbox.north) / 2;
+      const lng = (street.bbox.west + street.bbox.east) / 2;
+      return { label: `${street.name}, ${street.locality}`, lat, lng, usrn: street.usrn };
+    });
+    if (places.length >= limit) return places;
+    const addresses = await geo.searchAddresses(query, limit - places.length);
+    return [...places, ...addresses.map((a) => ({ label: a.singleLine, lat: a.lat, lng: a.lng, usrn: a.usrn }))];
+  }
+
   /** Assets of the category's kind near a point, nearest first, each with its open report if it has one. */
   async function assetsNear(categoryCode: string, lat: number, lng: number, radius = ASSET_RADIUS_METRES, limit = 20): Promise<AssetWithReport[]> {
     const category = categoryOf(categoryCode);
@@ -244,6 +269,30 @@ export function createReportsService(ctx: ReportsContext) {
   }
 
   /* ------------------------------------------------------------ making a report */
+
+  /**
+   * Keeps a photo while the resident finishes their report: its metadata is removed before it is
+   * stored, and its position (if the camera recorded one inside the borough) is offered as the location.
+   */
+  async function stashPhoto(bytes: Buffer, filename?: string): Promise<{ id: string; position: { lat: number; lng: number } | null }> {
+    if (bytes.length > MAX_PHOTO_BYTES) throw new ReportProblems([{ field: 'photos', message: 'The selected photo must be smaller than 10 MB' }]);
+    const position = readPhotoPosition(bytes);
+    let stripped: Buffer;
+    try {
+      stripped = stripPhotoMetadata(bytes);
+    } catch (error) {
+      if (!(error instanceof PhotoError)) throw error;
+      throw new ReportProblems([{ field: 'photos', message: 'The selected file must be a JPG, PNG or WebP image' }]);
+    }
+    const saved = await files.save(db as unknown as Kysely<object>, stripped, {
+      allowed: PHOTO_TYPES,
+      maxBytes: MAX_PHOTO_BYTES,
+      ...(filename ? { originalName: filename } : {}),
+    });
+    if (!saved.ok) throw new ReportProblems([{ field: 'photos', message: saved.message }]);
+    const inside = position !== null && (await geo.isInsideBoundary(position.lat, position.lng));
+    return { id: saved.file.id, position: inside ? position : null };
+  }
 
   function checkAnswers(category: ReportCategory, raw: Readonly<Record<string, unknown>>, problems: { field: string; message: string }[]) {
     const answers: Record<string, unknown> = {};
@@ -303,7 +352,12 @@ export function createReportsService(ctx: ReportsContext) {
     const place = clean(input.place, 200);
 
     const photos = input.photos ?? [];
-    if (photos.length > MAX_PHOTOS) problems.push({ field: 'photos', message: `Add up to ${MAX_PHOTOS} photos` });
+    const photoIds = [...new Set(input.photoIds ?? [])];
+    if (photoIds.length > 0) {
+      const known = await repo.unusedStoredFiles(photoIds);
+      if (known.length !== photoIds.length) problems.push({ field: 'photos', message: 'Add your photos again' });
+    }
+    if (photos.length + photoIds.length > MAX_PHOTOS) problems.push({ field: 'photos', message: `Add up to ${MAX_PHOTOS} photos` });
     const cleaned: ReportPhotoInput[] = [];
     for (const [i, photo] of photos.slice(0, MAX_PHOTOS).entries()) {
       if (photo.bytes.length > MAX_PHOTO_BYTES) {
@@ -403,6 +457,7 @@ export function createReportsService(ctx: ReportsContext) {
           if (!saved.ok) throw new ReportProblems([{ field: 'photos', message: `Photo ${position + 1}: ${saved.message}` }]);
           await repo.addPhoto(tx, { id: saved.file.id, reference: summary.reference, position });
         }
+        for (const [i, id] of photoIds.entries()) await repo.addPhoto(tx, { id, reference: summary.reference, position: cleaned.length + i });
         if (asset) await geo.setAssetState(asset.id, 'fault-reported', executor);
         if (category.public) await alertSubscribers(tx, stored);
       },
@@ -663,14 +718,85 @@ export function createReportsService(ctx: ReportsContext) {
     });
   }
 
+  /* ------------------------------------------------------------ updates from staff and back offices */
+
+  /**
+   * The case status to move to for a report status: the current one when it already shows as that,
+   * else the first status the workflow allows next that does. Undefined when none can.
+   */
+  function caseStatusFor(category: ReportCategory, caseType: string, current: string, wanted: ReportStatus): string | undefined {
+    if (category.statuses[current] === wanted) return current;
+    const type = cases.service.typeOf(caseType);
+    return type.status(current)?.next.find((next) => category.statuses[next] === wanted);
+  }
+
+  /**
+   * An update from a back-office system (Open311 servicerequestupdates): a new report status moves the
+   * case along its workflow; the same status with words is a public update.
+   */
+  async function backOfficeUpdate(client: { id: string; label: string }, reference: string, status: ReportStatus, text: string | undefined) {
+    const row = await repo.byReference(db, normaliseReference(reference));
+    if (!row) throw new HttpError(404, 'Report not found');
+    const reported = await cases.service.repo.caseByReference(row.reference);
+    if (!reported) throw new HttpError(404, 'Report not found');
+    const category = categoryOf(row.category);
+    const words = clean(text, 2000);
+    const actor: CaseActor = { type: 'api', id: client.id, label: client.label };
+    const to = caseStatusFor(category, reported.type, reported.status, status);
+    if (!to)
+      throw new ReportProblems([{ field: 'status', message: `A report that is ${REPORT_STATUS_NAMES[row.status].toLowerCase()} cannot become ${status}` }]);
+    if (to !== reported.status) await cases.service.changeStatus(actor, row.reference, to, { update: words });
+    else if (words) await cases.service.addNote(actor, row.reference, words, { public: true });
+    const updated = await repo.updates(row.reference);
+    return updated.at(-1);
+  }
+
+  /** Staff respond to a report: move its case to a next status (or keep it) with public words, often from a template. */
+  async function respond(member: StaffMember, reference: string, caseStatus: string, text: string | undefined) {
+    const row = await repo.byReference(db, normaliseReference(reference));
+    if (!row) throw new HttpError(404, 'Report not found');
+    const reported = await cases.service.repo.caseByReference(row.reference);
+    if (!reported) throw new HttpError(404, 'Report not found');
+    const words = clean(text, 2000);
+    const actor: CaseActor = { type: 'staff', member };
+    if (caseStatus !== reported.status) await cases.service.changeStatus(actor, row.reference, caseStatus, { update: words });
+    else if (words) await cases.service.addNote(actor, row.reference, words, { public: true });
+    else throw new ReportProblems([{ field: 'update', message: 'Choose a new status or write an update' }]);
+  }
+
   /* ------------------------------------------------------------ staff */
 
   async function staffReport(member: StaffMember, reference: string) {
     assertCan(member, 'reports:moderate');
     const row = await repo.byReference(db, normaliseReference(reference));
     if (!row) throw new HttpError(404, 'Report not found');
-    const [updates, photos, followers] = await Promise.all([repo.updates(row.reference), repo.photos(row.reference), repo.followerCount(row.reference)]);
-    return { row, report: toPublic(row), category: categoryOf(row.category), updates, photos, followers };
+    const [updates, photos, followers, reported] = await Promise.all([
+      repo.updates(row.reference),
+      repo.photos(row.reference),
+      repo.followerCount(row.reference),
+      cases.service.repo.caseByReference(row.reference),
+    ]);
+    if (!reported) throw new HttpError(404, 'Report not found');
+    const category = categoryOf(row.category);
+    const type = cases.service.typeOf(reported.type);
+    const current = type.status(reported.status);
+    const nextStatuses = (current?.next ?? []).map((code) => ({
+      code,
+      label: type.status(code)?.label ?? code,
+      reportStatus: category.statuses[code] ?? row.status,
+    }));
+    return {
+      row,
+      report: toPublic(row),
+      category,
+      updates,
+      photos,
+      followers,
+      caseStatus: { code: reported.status, label: current?.label ?? reported.status },
+      nextStatuses,
+      caseHref: `/staff/cases/${row.reference}`,
+      nearbyOpen: (await openNearby(row.category, row.lat, row.lng, 200)).filter((r) => r.reference !== row.reference),
+    };
   }
 
   async function moderate(
@@ -757,8 +883,30 @@ export function createReportsService(ctx: ReportsContext) {
     }
   }
 
+  /**
+   * What the map shows in a box: assets (with their state) when asked for a kind, and public reports.
+   * Capped so a zoomed-out view stays small; `truncated` tells the map to ask the resident to zoom in.
+   */
+  async function mapFeatures(box: BBox, opts: { assetKind?: AssetKind | undefined; categories?: string[] | undefined; limit?: number } = {}) {
+    const limit = Math.min(opts.limit ?? 2000, 5000);
+    const [assets, reported] = await Promise.all([
+      opts.assetKind ? geo.assetsInBox(box, opts.assetKind, limit + 1) : Promise.resolve([]),
+      repo.publicReports({ box, categories: opts.categories, limit: limit + 1, order: 'updated' }),
+    ]);
+    return {
+      assets: assets.slice(0, limit),
+      reports: reported.slice(0, limit).map(toPublic),
+      truncated: assets.length > limit || reported.length > limit,
+    };
+  }
+
   return {
     categories: () => [...categories.values()],
+    findPlaces,
+    stashPhoto,
+    backOfficeUpdate,
+    respond,
+    mapFeatures,
     category: (code: string) => categories.get(code),
     locate,
     assetsNear,

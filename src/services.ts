@@ -79,7 +79,8 @@ export async function buildServices(platform: Platform): Promise<Services> {
         const sessions = await purgeExpiredSessions(database.db);
         const links = await account.residents.purgeExpiredLinks();
         const formDrafts = await forms.service.purgeExpiredDrafts();
-        logger.info({ sessions, links, formDrafts }, 'housekeeping done');
+        const reportPhotos = await reports.service.tidyPhotoStash();
+        logger.info({ sessions, links, formDrafts, reportPhotos }, 'housekeeping done');
       });
       await jobs.schedule('housekeeping', '*/15 * * * *');
     },
@@ -104,5 +105,6 @@ export async function seedDemoCouncil(platform: Platform, services: Services): P
   const params = JSON.parse(readFileSync(`${platform.config.councilDir}/demo-borough.json`, 'utf8')) as unknown;
   await services.geo.seedDemo(params);
   await services.account.seedDemo();
-  platform.logger.info({ ms: Math.round(performance.now() - t0) }, 'demo council ready');
+  const reports = await services.reports.seedDemo({ count: platform.config.demoReports });
+  platform.logger.info({ ms: Math.round(performance.now() - t0), reports }, 'demo council ready');
 }

@@ -51,6 +51,8 @@ export async function createTestApp(opts: { env?: Record<string, string>; seedDe
     BOROUGH_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     BOROUGH_DEMO: 'true',
+    // Tests make the reports they need; the demo's few hundred would only slow them down.
+    BOROUGH_DEMO_REPORTS: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   });

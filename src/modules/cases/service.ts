@@ -79,6 +79,8 @@ export interface OpenCaseInput {
   deliveryId?: string | undefined;
   details?: unknown;
   tags?: string[] | undefined;
+  /** When the case began, for records brought over from another system; now by default. */
+  openedAt?: Date | undefined;
   /** For someone without an account: a signed link to follow the case, given its reference; it fills ((caseLink)) in their messages. */
   trackingLink?: ((reference: string) => string) | undefined;
 }
@@ -425,7 +427,7 @@ export function createCasesService(ctx: CasesContext) {
     const loc = input.location ?? {};
     const located = typeof loc.lat === 'number' && typeof loc.lng === 'number';
     const ward = located ? await geo.wardAt(loc.lat as number, loc.lng as number) : null;
-    const openedAt = new Date();
+    const openedAt = input.openedAt && input.openedAt.getTime() <= Date.now() ? input.openedAt : new Date();
     const prepared = await prepareSubject(input.subject);
 
     let sent = false;

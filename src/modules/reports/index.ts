@@ -13,6 +13,7 @@ import { loadReportCategories } from './model/load.js';
 import { registerReportJourney } from './journey-routes.js';
 import { registerOpen311 } from './open311.js';
 import { registerPublicReportRoutes } from './public-routes.js';
+import { seedDemoReports } from './demo.js';
 import { createReportsService, type ReportsService } from './service.js';
 import { registerReportStaffRoutes } from './staff-routes.js';
 
@@ -34,7 +35,12 @@ export interface ReportsDeps {
 export interface Reports {
   service: ReportsService;
   web: WebModule;
+  /** The demo council's few hundred reports, made once (never in production: the demo is refused there). */
+  seedDemo(opts?: { count?: number }): Promise<number>;
 }
+
+/** How many reports the demo council starts with. */
+export const DEMO_REPORT_COUNT = 300;
 
 /**
  * Street reports. Every report is a case of its category's case type; this capability adds what the
@@ -52,6 +58,8 @@ export function createReports(deps: ReportsDeps): Reports {
   account.staff.addNavigation({ href: '/staff/reports', text: 'Street reports', permission: 'reports:moderate' });
   return {
     service,
+    seedDemo: (opts = {}) =>
+      seedDemoReports({ service, cases: cases.service, geo: deps.geo, db: platform.database.db }, { count: opts.count ?? DEMO_REPORT_COUNT, seed: 20261123 }),
     web: {
       name: 'reports',
       templates: path.join(projectRoot, 'src/modules/reports/views'),

@@ -89,7 +89,14 @@ export interface ReportAlertsTable {
   created_at: Generated<Date>;
 }
 
+/** Photos kept while a resident writes a report; removed, with their files, if the report is never sent. */
+export interface ReportPhotoStashTable {
+  id: string;
+  created_at: Generated<Date>;
+}
+
 export type ReportTables = {
+  report_photo_stash: ReportPhotoStashTable;
   reports: ReportsTable;
   report_updates: ReportUpdatesTable;
   report_photos: ReportPhotosTable;
@@ -182,6 +189,18 @@ export const reportsMigrations: MigrationSet = {
       async down(db) {
         for (const table of ['report_alerts', 'report_followers', 'report_photos', 'report_updates', 'reports'])
           await sql`DROP TABLE IF EXISTS ${sql.table(table)}`.execute(db);
+      },
+    },
+    '20261202-02-report-photo-stash': {
+      async up(db) {
+        await sql`CREATE TABLE report_photo_stash (
+          id uuid PRIMARY KEY,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(db);
+        await sql`CREATE INDEX report_photo_stash_created_idx ON report_photo_stash (created_at)`.execute(db);
+      },
+      async down(db) {
+        await sql`DROP TABLE IF EXISTS report_photo_stash`.execute(db);
       },
     },
   },

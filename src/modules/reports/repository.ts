@@ -23,6 +23,16 @@ export interface PublicQuery {
   offset?: number | undefined;
 }
 
+export interface StaffQuery {
+  categories?: readonly string[] | undefined;
+  statuses?: readonly ReportStatus[] | undefined;
+  wardCode?: string | undefined;
+  hidden?: boolean | undefined;
+  open?: boolean | undefined;
+  limit: number;
+  offset?: number | undefined;
+}
+
 export function createReportsRepository(db: ReportsDb) {
   return {
     db,
@@ -108,6 +118,35 @@ export function createReportsRepository(db: ReportsDb) {
         .execute();
     },
 
+    /** Every report for staff, newest first, with how many photos wait for approval. */
+    async staffReports(query: StaffQuery): Promise<{ rows: (ReportRow & { pending_photos: string })[]; total: number }> {
+      let q = db.selectFrom('reports');
+      if (query.categories?.length) q = q.where('category', 'in', [...query.categories]);
+      if (query.statuses?.length) q = q.where('status', 'in', [...query.statuses]);
+      if (query.wardCode) q = q.where('ward_code', '=', query.wardCode);
+      if (query.hidden !== undefined) q = q.where('hidden', '=', query.hidden);
+      if (query.open !== undefined) q = q.where('closed', '=', !query.open);
+      const [rows, count] = await Promise.all([
+        q
+          .selectAll('reports')
+          .select((eb) =>
+            eb
+              .selectFrom('report_photos')
+              .select(eb.fn.countAll<string>().as('n'))
+              .whereRef('report_photos.reference', '=', 'reports.reference')
+              .where('report_photos.state', '=', 'pending')
+              .as('pending_photos'),
+          )
+          .orderBy('created_at', 'desc')
+          .orderBy('reference')
+          .limit(query.limit)
+          .offset(query.offset ?? 0)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows: rows.map((row) => ({ ...row, pending_photos: String(row.pending_photos ?? 0) })), total: Number(count.n) };
+    },
+
     addUpdate(tx: ReportsDb, update: Insertable<ReportUpdatesTable>): Promise<ReportUpdateRow> {
       return tx.insertInto('report_updates').values(update).returningAll().executeTakeFirstOrThrow();
     },
@@ -132,19 +171,29 @@ export function createReportsRepository(db: ReportsDb) {
       return row?.reference;
     },
 
-    /** Which of these stored files exist and belong to no report yet (photos kept while a report is written). */
-    async unusedStoredFiles(ids: readonly string[]): Promise<string[]> {
-      if (!ids.every((id) => /^[0-9a-f-]{36}$/i.test(id))) return [];
+    async stash(tx: ReportsDb, id: string): Promise<void> {
+      await tx.insertInto('report_photo_stash').values({ id }).execute();
+    },
+    /** Which of these photos are still kept for a report being written. */
+    async stashed(ids: readonly string[]): Promise<string[]> {
+      if (ids.length === 0 || !ids.every((id) => /^[0-9a-f-]{36}$/i.test(id))) return [];
       const rows = await db
-        .withTables<{ stored_files: { id: string } }>()
-        .selectFrom('stored_files')
+        .selectFrom('report_photo_stash')
         .select('id')
         .where('id', 'in', [...ids])
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('report_photos').select('report_photos.id').whereRef('report_photos.id', '=', 'stored_files.id'))),
-        )
         .execute();
       return rows.map((row) => row.id);
+    },
+    async unstash(tx: ReportsDb, ids: readonly string[]): Promise<void> {
+      if (ids.length > 0)
+        await tx
+          .deleteFrom('report_photo_stash')
+          .where('id', 'in', [...ids])
+          .execute();
+    },
+    /** Kept photos older than the cutoff: reports never sent. */
+    staleStash(before: Date, limit: number): Promise<{ id: string }[]> {
+      return db.selectFrom('report_photo_stash').select('id').where('created_at', '<', before).limit(limit).execute();
     },
     addPhoto(tx: ReportsDb, photo: { id: string; reference: string; position: number }): Promise<unknown> {
       return tx.insertInto('report_photos').values(photo).execute();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { StaffMember } from '#modules/account/index';
 import { createTestApp, type TestApp } from '../../../test/support/app.js';
+import { pngTakenAt, tinyPng } from '../../../test/support/images.js';
 import { ReportProblems, type ReportsService } from './service.js';
 
 describe('street reports', () => {
@@ -194,5 +195,34 @@ describe('street reports', () => {
       audit.map((a) => a.action),
       ['report.moderated'],
     );
+  });
+
+  test('a photo is kept without its metadata, its position offered, and attached when the report is sent', async () => {
+    const kept = await reports.stashPhoto(pngTakenAt(centre.lat, centre.lng), 'IMG_0001.png');
+    assert.ok(kept.position);
+    assert.ok(Math.abs(kept.position.lat - centre.lat) < 0.0001 && Math.abs(kept.position.lng - centre.lng) < 0.0001);
+    const outside = await reports.stashPhoto(pngTakenAt(51.5, -0.12));
+    assert.equal(outside.position, null, 'a position outside the borough is not offered');
+    await assert.rejects(reports.stashPhoto(Buffer.from('%PDF-1.4 not a photo')), ReportProblems);
+
+    const { report } = await pothole({ lat: centre.lat + 0.012, photoIds: [kept.id] });
+    const stored = await testApp.services.files.read(testApp.platform.database.db, kept.id);
+    assert.ok(stored);
+    assert.ok(!stored.bytes.includes(Buffer.from('eXIf')), 'the position is not stored');
+    const staff = await reports.staffReport(officer, report.reference);
+    assert.deepEqual(
+      staff.photos.map((p) => [p.id, p.state]),
+      [[kept.id, 'pending']],
+    );
+    assert.equal((await reports.publicReport(report.reference))?.photos.length, 0, 'not public until approved');
+    await reports.moderatePhoto(officer, report.reference, kept.id, 'approved');
+    assert.equal((await reports.publicReport(report.reference))?.photos.length, 1);
+
+    // A kept photo is used once; one never sent is removed after a day.
+    await assert.rejects(pothole({ lat: centre.lat + 0.013, photoIds: [kept.id] }), ReportProblems);
+    const abandoned = await reports.stashPhoto(tinyPng({ text: 'Taken by Alex' }));
+    assert.equal(await reports.tidyPhotoStash(), 0);
+    assert.equal(await reports.tidyPhotoStash(new Date(Date.now() + 2 * 86_400_000)), 2);
+    assert.equal(await testApp.services.files.read(testApp.platform.database.db, abandoned.id), null);
   });
 });

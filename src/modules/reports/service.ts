@@ -12,7 +12,7 @@ import { assertCan, type Account, type StaffMember } from '#modules/account/inde
 import { normaliseReference, type CaseActor, type CaseChange, type Cases, type Subject } from '#modules/cases/index';
 import { validateAnswer } from '#modules/forms/index';
 import { ASSET_KIND_NAMES, isUrgent, REPORT_STATUS_NAMES, type ReportCategory, type ReportStatus } from './model/category.js';
-import { createReportsRepository, reportsDb, type PublicQuery, type ReportRow, type ReportsDb } from './repository.js';
+import { createReportsRepository, reportsDb, type PublicQuery, type ReportRow, type ReportsDb, type StaffQuery } from './repository.js';
 
 /** Open reports of the same category this close are offered to the resident before they report again. */
 export const DUPLICATE_RADIUS_METRES = 50;
@@ -60,6 +60,8 @@ export interface ReportInput {
   apiKeyId?: string | undefined;
   /** The same key twice makes one report. */
   submissionKey?: string | undefined;
+  /** When it was reported, for reports brought over from another system; now by default. */
+  reportedAt?: Date | undefined;
 }
 
 /** What anyone may see of a report. */
@@ -284,10 +286,14 @@ export function createReportsService(ctx: ReportsContext) {
       if (!(error instanceof PhotoError)) throw error;
       throw new ReportProblems([{ field: 'photos', message: 'The selected file must be a JPG, PNG or WebP image' }]);
     }
-    const saved = await files.save(db as unknown as Kysely<object>, stripped, {
-      allowed: PHOTO_TYPES,
-      maxBytes: MAX_PHOTO_BYTES,
-      ...(filename ? { originalName: filename } : {}),
+    const saved = await repo.transaction(async (tx) => {
+      const result = await files.save(tx as unknown as Kysely<object>, stripped, {
+        allowed: PHOTO_TYPES,
+        maxBytes: MAX_PHOTO_BYTES,
+        ...(filename ? { originalName: filename } : {}),
+      });
+      if (result.ok) await repo.stash(tx, result.file.id);
+      return result;
     });
     if (!saved.ok) throw new ReportProblems([{ field: 'photos', message: saved.message }]);
     const inside = position !== null && (await geo.isInsideBoundary(position.lat, position.lng));
@@ -354,7 +360,7 @@ export function createReportsService(ctx: ReportsContext) {
     const photos = input.photos ?? [];
     const photoIds = [...new Set(input.photoIds ?? [])];
     if (photoIds.length > 0) {
-      const known = await repo.unusedStoredFiles(photoIds);
+      const known = await repo.stashed(photoIds);
       if (known.length !== photoIds.length) problems.push({ field: 'photos', message: 'Add your photos again' });
     }
     if (photos.length + photoIds.length > MAX_PHOTOS) problems.push({ field: 'photos', message: `Add up to ${MAX_PHOTOS} photos` });
@@ -415,6 +421,7 @@ export function createReportsService(ctx: ReportsContext) {
         source: 'report',
         channel: input.source === 'open311' ? 'api' : 'online',
         deliveryId: input.submissionKey ? `report:${input.submissionKey}` : undefined,
+        openedAt: input.reportedAt,
         details: { summary: [{ heading: 'Report', rows: lines }], report: { category: category.code, asset: asset?.id ?? null, answers } },
         tags: [reportTag],
         trackingLink: (reference) => link(`/reports/${reference}?t=${trackingToken(reference)}`),
@@ -446,8 +453,10 @@ export function createReportsService(ctx: ReportsContext) {
           api_key_id: input.apiKeyId ?? null,
           token,
           submission_key: input.submissionKey ?? null,
+          created_at: summary.openedAt,
+          updated_at: summary.openedAt,
         });
-        await repo.addUpdate(tx, { reference: summary.reference, status: initial, text: null, kind: 'status' });
+        await repo.addUpdate(tx, { reference: summary.reference, status: initial, text: null, kind: 'status', created_at: summary.openedAt });
         for (const [position, photo] of cleaned.entries()) {
           const saved = await files.save(executor, photo.bytes, {
             allowed: PHOTO_TYPES,
@@ -458,6 +467,7 @@ export function createReportsService(ctx: ReportsContext) {
           await repo.addPhoto(tx, { id: saved.file.id, reference: summary.reference, position });
         }
         for (const [i, id] of photoIds.entries()) await repo.addPhoto(tx, { id, reference: summary.reference, position: cleaned.length + i });
+        await repo.unstash(tx, photoIds);
         if (asset) await geo.setAssetState(asset.id, 'fault-reported', executor);
         if (category.public) await alertSubscribers(tx, stored);
       },
@@ -900,8 +910,48 @@ export function createReportsService(ctx: ReportsContext) {
     };
   }
 
+  /** Removes photos kept for reports that were never sent (after a day), with their files. */
+  async function tidyPhotoStash(now = new Date()): Promise<number> {
+    const stale = await repo.staleStash(new Date(now.getTime() - 86_400_000), 500);
+    for (const { id } of stale) {
+      await repo.unstash(db, [id]);
+      await files.remove(db as unknown as Kysely<object>, id);
+    }
+    return stale.length;
+  }
+
+  /** The borough's boundary and wards, drawn on the map when there is no base map. */
+  async function mapBoundary() {
+    const [boundary, wards] = await Promise.all([geo.boundary(), geo.wards()]);
+    return { boundary, wards: wards.map((w) => ({ code: w.code, name: w.name, geometry: w.geometry })) };
+  }
+
+  async function streetsInBox(box: BBox, limit = 500) {
+    const streets = await geo.streetsInBox(box, limit);
+    return streets.map((s) => ({ usrn: s.usrn, name: s.name, geometry: s.geometry }));
+  }
+
+  async function wards(): Promise<{ code: string; name: string }[]> {
+    return (await geo.wards()).map((w) => ({ code: w.code, name: w.name }));
+  }
+
+  /** Every report, hidden ones too, for the staff triage list. */
+  async function staffReports(
+    member: StaffMember,
+    query: StaffQuery,
+  ): Promise<{ rows: (PublicReport & { hidden: boolean; pendingPhotos: number })[]; total: number }> {
+    assertCan(member, 'reports:moderate');
+    const { rows, total } = await repo.staffReports(query);
+    return { rows: rows.map((row) => ({ ...toPublic(row), hidden: row.hidden, pendingPhotos: Number(row.pending_photos) })), total };
+  }
+
   return {
     categories: () => [...categories.values()],
+    mapBoundary,
+    tidyPhotoStash,
+    streetsInBox,
+    wards,
+    staffReports,
     findPlaces,
     stashPhoto,
     backOfficeUpdate,

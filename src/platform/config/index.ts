@@ -36,6 +36,7 @@ const EnvSchema = z.object({
     .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}/, 'must be an https tile URL with {z}, {x} and {y}, such as https://tiles.example/{z}/{x}/{y}.png')
     .optional(),
   BOROUGH_MAP_TILE_ATTRIBUTION: z.string().min(1).max(300).optional(),
+  BOROUGH_DEMO_REPORTS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(5000, 'must be at most 5000').default(300),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -63,6 +64,8 @@ export interface Config {
   logLevel: string;
   /** Days a saved form is kept after the resident last touched it. */
   formDraftDays: number;
+  /** How many street reports the demo council starts with. */
+  demoReports: number;
   /** A base map for the street report map; without one the map draws the council's own streets and boundary. */
   mapTiles: { url: string; origin: string; attribution: string } | undefined;
 }
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
         : undefined,
     logLevel: e.LOG_LEVEL,
     formDraftDays: e.BOROUGH_FORM_DRAFT_DAYS,
+    demoReports: e.BOROUGH_DEMO_REPORTS,
     mapTiles: e.BOROUGH_MAP_TILE_URL
       ? { url: e.BOROUGH_MAP_TILE_URL, origin: new URL(e.BOROUGH_MAP_TILE_URL.replace(/[{}]/g, '')).origin, attribution: e.BOROUGH_MAP_TILE_ATTRIBUTION ?? '' }
       : undefined,

@@ -94,7 +94,7 @@ describe('staff administration, audit log and messages', () => {
       '/staff/api-keys',
       '/staff/forms',
     ]);
-    assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), ['/staff', '/staff/forms', '/staff/cases']);
+    assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), ['/staff', '/staff/forms', '/staff/cases', '/staff/reports']);
   });
 
   test('an administrator invites a member of staff, changes their access and disables them, and each change is audited', async () => {

@@ -9,11 +9,11 @@
 // Load only ever goes to 127.0.0.1 and every run is bounded in time and count.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SMTPServer } from 'smtp-server';
+import { Browser, csrfOf, WalkError } from './lib/browser.mjs';
 import {
   benchDir,
   capture,
@@ -24,7 +24,6 @@ import {
   median,
   percentile,
   projectRoot,
-  request,
   round,
   sampleRss,
   startBareServer,
@@ -91,105 +90,10 @@ const ROUTE = [
 const progress = (message) => process.stderr.write(`  ${message}\n`);
 
 // ---------------------------------------------------------------------------------------------
-// A resident's browser: its own connections and cookie jar
-
-class WalkError extends Error {}
-
-/** Every request a browser sends, for the request rate during the submissions. */
-let requestCount = 0;
-
-/** The text of a GOV.UK error summary in a page, to explain a refused answer. */
-function errorSummary(html) {
-  const match = /<div class="govuk-error-summary"[\s\S]*?<\/ul>/.exec(html);
-  if (!match) return '';
-  return match[0]
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-function csrfOf(html, where) {
-  const match = /<input type="hidden" name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match) throw new WalkError(`${where}: no CSRF token in the page`);
-  return match[1];
-}
+// A resident's journey
 
 function referenceOf(html) {
   return /Your reference number<br><strong>([^<]+)<\/strong>/.exec(html)?.[1];
-}
-
-function multipartBody(fields, emptyFile) {
-  const boundary = `----bench${randomBytes(12).toString('hex')}`;
-  const parts = fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-  if (emptyFile)
-    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${emptyFile}"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n`);
-  return { body: `${parts.join('')}--${boundary}--\r\n`, contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-class Browser {
-  constructor(port) {
-    this.port = port;
-    // Two sockets at most, so a double press really is two requests in flight at once.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-    this.cookies = new Map();
-  }
-
-  get cookieHeader() {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  keepCookies(setCookie) {
-    for (const line of setCookie ?? []) {
-      const [pair, ...attributes] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  async send(method, urlPath, { body, contentType } = {}) {
-    const headers = {
-      accept: 'text/html',
-      // The platform runs as deployed, behind a proxy that ends TLS: its session cookie is Secure.
-      'x-forwarded-proto': 'https',
-      ...(this.cookies.size ? { cookie: this.cookieHeader } : {}),
-      ...(contentType ? { 'content-type': contentType } : {}),
-    };
-    requestCount++;
-    const response = await request({ port: this.port, method, path: urlPath, headers, body, agent: this.agent });
-    this.keepCookies(response.headers['set-cookie']);
-    return response;
-  }
-
-  async page(urlPath) {
-    const response = await this.send('GET', urlPath);
-    if (response.status !== 200)
-      throw new WalkError(`GET ${urlPath} answered ${response.status}${response.headers.location ? ` -> ${response.headers.location}` : ''}`);
-    return response.body;
-  }
-
-  /** Posts a form and expects a 303; resolves with where it leads and the response time. */
-  async post(urlPath, fields, { multipart = false, emptyFile } = {}) {
-    const encoded = multipart
-      ? multipartBody(fields, emptyFile)
-      : { body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' };
-    const response = await this.send('POST', urlPath, encoded);
-    if (response.status !== 303) {
-      const summary = response.status === 400 ? errorSummary(response.body) : '';
-      throw new WalkError(`POST ${urlPath} answered ${response.status}${summary ? `: ${summary}` : ''}`);
-    }
-    return { location: response.headers.location, ms: response.ms };
-  }
-
-  close() {
-    this.agent.destroy();
-  }
 }
 
 /**
@@ -285,7 +189,7 @@ async function submissions(port, pid) {
   const deadline = performance.now() + SUBMIT_DEADLINE_SEC * 1000;
   const sampler = sampleRss(pid, 200);
   const t0 = performance.now();
-  const requestsBefore = requestCount;
+  const requestsBefore = Browser.requests;
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
       const browser = new Browser(port);
@@ -310,7 +214,7 @@ async function submissions(port, pid) {
   const wallMs = performance.now() - t0;
   const peak = sampler.stop();
   submitMs.sort((a, b) => a - b);
-  const requests = requestCount - requestsBefore;
+  const requests = Browser.requests - requestsBefore;
   return {
     attempted: claimed,
     completed: seen.length,

@@ -1,6 +1,7 @@
-// Compiles the TypeScript to dist/ and the stylesheets to dist/public/.
+// Compiles the TypeScript to dist/, the stylesheets to dist/public/ and copies Leaflet to dist/vendor/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import * as sass from 'sass';
 
@@ -20,4 +21,26 @@ for (const name of ['resident', 'staff']) {
   });
   writeFileSync(path.join(out, `${name}.css`), result.css);
 }
-console.log('Built dist/ and dist/public/');
+
+// Leaflet, for the street report map, served by the platform itself.
+const vendor = path.join(root, 'dist/vendor');
+cpSync(path.join(root, 'node_modules/leaflet/dist'), path.join(vendor, 'leaflet'), {
+  recursive: true,
+  filter: (from) => !from.endsWith('.map') && !from.includes('-src'),
+});
+
+// Text assets are served compressed: brotli and gzip copies sit beside each file, made once here.
+function compressFolder(folder) {
+  for (const name of readdirSync(folder)) {
+    const file = path.join(folder, name);
+    if (statSync(file).isDirectory()) compressFolder(file);
+    else if (/\.(css|js|mjs|svg)$/.test(name)) {
+      const bytes = readFileSync(file);
+      writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+      writeFileSync(`${file}.br`, brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+    }
+  }
+}
+compressFolder(out);
+compressFolder(vendor);
+console.log('Built dist/, dist/public/ and dist/vendor/');

@@ -147,12 +147,18 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     ['/assets/govuk/', 'node_modules/govuk-frontend/dist/govuk'],
     ['/assets/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
     ['/assets/js/', 'src/platform/views/public/js'],
-    // The map on the street report pages; its tiles are the council's own streets unless a tile server is configured.
-    ['/assets/leaflet/', 'node_modules/leaflet/dist'],
   ];
   for (const [prefix, folder] of assets) {
     await app.register(fastifyStatic, { root: path.join(projectRoot, folder), prefix, maxAge: cacheFor, decorateReply: false });
   }
+  // The map on the street report pages, copied and compressed by the build.
+  await app.register(fastifyStatic, {
+    root: path.join(projectRoot, 'dist/vendor/leaflet'),
+    prefix: '/assets/leaflet/',
+    maxAge: cacheFor,
+    decorateReply: false,
+    preCompressed: true,
+  });
   await app.register(fastifyStatic, {
     root: path.join(projectRoot, 'dist/public'),
     prefix: '/assets/',
@@ -160,6 +166,7 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     decorateReply: false,
     index: false,
     wildcard: false,
+    preCompressed: true,
     allowedPath: (p) => /^\/(resident|staff)\.css$/.test(p),
   });
   const cacheControl = `public, max-age=${cacheFor / 1000}`;

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,21 @@ describe('the platform over HTTP', () => {
     assert.equal(js.statusCode, 200);
   });
 
+  it('sends stylesheets and the map library compressed to browsers that accept it, and plain to others', async () => {
+    for (const url of ['/assets/resident.css', '/assets/leaflet/leaflet.js', '/assets/leaflet/leaflet.css']) {
+      const plain = await t.app.inject({ url, headers: { 'accept-encoding': 'identity' } });
+      const brotli = await t.app.inject({ url, headers: { 'accept-encoding': 'br, gzip' } });
+      const gzip = await t.app.inject({ url, headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(plain.statusCode, 200, url);
+      assert.equal(plain.headers['content-encoding'], undefined, url);
+      assert.equal(brotli.headers['content-encoding'], 'br', url);
+      assert.equal(gzip.headers['content-encoding'], 'gzip', url);
+      assert.equal(brotliDecompressSync(brotli.rawPayload).toString(), plain.body, url);
+      assert.equal(gunzipSync(gzip.rawPayload).toString(), plain.body, url);
+      assert.ok(brotli.rawPayload.length < plain.rawPayload.length / 3, url);
+    }
+  });
+
   it('keeps audit events append-only: the database refuses UPDATE and DELETE', async () => {
     await recordAudit(t.platform.database.db, { actor: { type: 'system' }, action: 'test.recorded' });
     await assert.rejects(sql`UPDATE audit_events SET action = 'changed'`.execute(t.platform.database.db), /append-only/);
@@ -155,6 +171,31 @@ describe('configuration', () => {
     });
     assert.equal(ok.demo, false);
     assert.equal(ok.mail.transport, 'smtp');
+  });
+
+  it('takes a base map tile server only over https with {z}, {x} and {y}, and lets its images through the content policy', async () => {
+    assert.throws(
+      () => loadConfig({ BOROUGH_MAP_TILE_URL: 'http://tiles.example/{z}/{x}/{y}.png', BOROUGH_DEMO_REPORTS: '-1' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some((p) => p.startsWith('BOROUGH_MAP_TILE_URL must be an https tile URL')) &&
+        e.problems.some((p) => p.startsWith('BOROUGH_DEMO_REPORTS')),
+    );
+    assert.equal(loadConfig({}).mapTiles, undefined);
+    const tiled = await createTestApp({
+      env: { BOROUGH_MAP_TILE_URL: 'https://tiles.example.org/base/{z}/{x}/{y}.png', BOROUGH_MAP_TILE_ATTRIBUTION: '© Example' },
+    });
+    try {
+      assert.deepEqual(tiled.config.mapTiles, {
+        url: 'https://tiles.example.org/base/{z}/{x}/{y}.png',
+        origin: 'https://tiles.example.org',
+        attribution: '© Example',
+      });
+      const page = await tiled.app.inject('/');
+      assert.match(String(page.headers['content-security-policy']), /img-src 'self' data: https:\/\/tiles\.example\.org;/);
+    } finally {
+      await tiled.close();
+    }
   });
 
   it('keeps a generated session secret in the data folder in development', () => {

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -249,6 +249,29 @@ describe('the data folder lock', () => {
       }, DataFolderLockedError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('adds one exit listener however many folders a process locks, and releases every lock it still holds on exit', async () => {
+    const dirs = Array.from({ length: 15 }, () => mkdtempSync(path.join(tmpdir(), 'borough-lock-')));
+    try {
+      const script = `import('#platform/lock/index').then(m => {
+        const before = process.listenerCount('exit');
+        const locks = ${JSON.stringify(dirs)}.map((d) => m.lockDataFolder(d));
+        locks[0].release();
+        console.log('listeners', process.listenerCount('exit') - before);
+      })`;
+      const child = spawn(process.execPath, ['--conditions=borough-source', '--import', 'tsx', '-e', script], { cwd: process.cwd() });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      await new Promise((r) => child.on('exit', r));
+      assert.match(out, /listeners 1/);
+      assert.doesNotMatch(err, /MaxListenersExceededWarning/);
+      for (const dir of dirs) assert.equal(existsSync(path.join(dir, 'borough.lock')), false, dir);
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
   });
 });

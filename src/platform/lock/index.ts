@@ -12,6 +12,10 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Locks still held by this process, released together on exit by one listener however many are taken. */
+const held = new Set<() => void>();
+let exitListener = false;
+
 /**
  * PGlite does not lock its data folder, and two processes writing one folder corrupt it.
  * Hold `borough.lock` (our pid) for the life of the process; refuse while a live process holds it.
@@ -28,13 +32,20 @@ export function lockDataFolder(dataDir: string): { release(): void; file: string
       const release = () => {
         if (released) return;
         released = true;
+        held.delete(release);
         try {
           if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
         } catch {
           /* already gone */
         }
       };
-      process.once('exit', release);
+      held.add(release);
+      if (!exitListener) {
+        exitListener = true;
+        process.once('exit', () => {
+          for (const heldLock of [...held]) heldLock();
+        });
+      }
       return { release, file };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

@@ -55,7 +55,6 @@ export function createReports(deps: ReportsDeps): Reports {
   const categories = loadReportCategories(platform.council.dir, cases.service.types, contacts);
   const service = createReportsService({ ...deps, categories });
   account.apiKeys.declareScope({ scope: 'reports:open311', description: 'Make and read street reports over Open311 GeoReport v2' });
-  account.staff.addNavigation({ href: '/staff/reports', text: 'Street reports', permission: 'reports:moderate' });
   return {
     service,
     seedDemo: (opts = {}) =>
@@ -71,6 +70,7 @@ export function createReports(deps: ReportsDeps): Reports {
       async register(app: FastifyInstance) {
         registerReportJourney(app, service, account, platform);
         registerPublicReportRoutes(app, service, account, platform);
+        account.staff.addNavigation({ href: '/staff/reports', text: 'Street reports', permission: 'reports:moderate' });
         registerReportStaffRoutes(app, service, account);
         registerOpen311(app, service, account, platform);
       },

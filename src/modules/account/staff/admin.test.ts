@@ -77,6 +77,7 @@ describe('staff administration, audit log and messages', () => {
     await assert.rejects(staff.updateAccess(officer, officer.id, { roles: ['administrator'], teams: [] }), forbidden);
     await assert.rejects(staff.setStatus(officer, member('manager').id, 'disabled'), forbidden);
     await assert.rejects(staff.resetMfaFor(officer, member('manager').id), forbidden);
+    await assert.rejects(staff.resendInvitation(officer, member('manager').id), forbidden);
     await assert.rejects(staff.searchAudit(officer, {}), forbidden);
     await assert.rejects(staff.listMessages(officer), forbidden);
     await signedIn('case-officer').get('/staff');
@@ -125,6 +126,13 @@ describe('staff administration, audit log and messages', () => {
     const [email] = await t.services.notifier.listMessages({ recipient: 'priya.patel@kingsmere.example' });
     assert.ok(email, 'the invitation email is in the outbox');
 
+    // A lost invitation is sent again while the account is not set up, and not after.
+    const invitedPage = await admin.get(`/staff/users/${id}`);
+    assert.match(pageText(invitedPage.body), /Send the invitation again/);
+    assert.equal((await admin.post(`/staff/users/${id}/resend-invitation`, {})).headers.location, `/staff/users/${id}?invited=1`);
+    assert.equal((await t.services.notifier.listMessages({ recipient: 'priya.patel@kingsmere.example' })).length, 2);
+    await assert.rejects(t.services.account.staff.resendInvitation(member('administrator'), member('manager').id), { statusCode: 409 });
+
     await admin.get('/staff/users/invite');
     const duplicate = await admin.post('/staff/users/invite', { name: 'Priya Again', email: 'Priya.Patel@kingsmere.example', roles: 'manager' });
     assert.equal(duplicate.statusCode, 409);
@@ -144,7 +152,7 @@ describe('staff administration, audit log and messages', () => {
     await admin.get(`/staff/users/${id}`);
     assert.equal((await admin.post(`/staff/users/${id}/enable`, {})).headers.location, `/staff/users/${id}?enabled=1`);
     const actions = (await audit().where('subject_id', '=', id).orderBy('id').execute()).map((r) => r.action);
-    assert.deepEqual(actions, ['staff.invited', 'staff.access-changed', 'staff.disabled', 'staff.enabled']);
+    assert.deepEqual(actions, ['staff.invited', 'staff.invitation-resent', 'staff.access-changed', 'staff.disabled', 'staff.enabled']);
 
     // No personal data in the audit details: only ids, roles, teams and statuses.
     for (const row of await audit().where('subject_id', '=', id).execute()) assert.doesNotMatch(JSON.stringify(row.details), /priya|patel/i);

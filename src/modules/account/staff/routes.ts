@@ -428,18 +428,20 @@ export function registerStaffRoutes(app: FastifyInstance, ctx: AccountContext, s
       return reply.redirect(`/staff/users/${request.params.id}?saved=1`);
     });
 
-    for (const action of ['disable', 'enable', 'reset-mfa'] as const) {
+    for (const action of ['disable', 'enable', 'reset-mfa', 'resend-invitation'] as const) {
       staff.post<{ Params: { id: string } }>(`/staff/users/:id/${action}`, { preHandler: service.guard('staff:manage') }, async (request, reply) => {
         const member = await staffOf(request, service);
         const id = request.params.id;
         try {
           if (action === 'reset-mfa') await service.resetMfaFor(member, id);
+          else if (action === 'resend-invitation') await service.resendInvitation(member, id);
           else await service.setStatus(member, id, action === 'disable' ? 'disabled' : 'active');
         } catch (err) {
           if (err instanceof HttpError && err.statusCode === 409) return renderUser(request, reply, id, { status: err.message }, 409);
           throw err;
         }
-        const notice = action === 'reset-mfa' ? 'mfa' : action === 'disable' ? 'disabled' : 'enabled';
+        const notices = { 'reset-mfa': 'mfa', 'resend-invitation': 'invited', disable: 'disabled', enable: 'enabled' } as const;
+        const notice = notices[action];
         return reply.redirect(`/staff/users/${id}?${notice}=1`);
       });
     }

@@ -101,6 +101,8 @@ export interface StaffService {
   updateAccess(actor: StaffMember, id: string, access: { roles: string[]; teams: string[] }): Promise<void>;
   setStatus(actor: StaffMember, id: string, status: 'active' | 'disabled'): Promise<void>;
   resetMfaFor(actor: StaffMember, id: string): Promise<void>;
+  /** Sends a new invitation link to someone who has not finished setting up; earlier links still work until they expire or one is used. */
+  resendInvitation(actor: StaffMember, id: string): Promise<void>;
   teams(): Promise<TeamRow[]>;
 
   // Messages the platform sent or queued (messages:read; never in production)
@@ -555,6 +557,17 @@ export function createStaffService(ctx: AccountContext): StaffService {
         });
       });
       if (status === 'disabled') await destroyUserSessions(ctx.platform.database.db, 'staff', row.id);
+    },
+
+    async resendInvitation(actor, id) {
+      assertCan(actor, 'staff:manage');
+      const row = await loadTarget(id);
+      if (row.status !== 'invited') throw new HttpError(409, `${row.name} has already set up their account, so there is no invitation to send again.`);
+      await repo.transaction(async (_r, tx) => {
+        await queueInvitation(tx, { id: row.id, email: row.email, name: row.name }, invitationLink(row.id), actor.name);
+        await recordAudit(tx, { actor: actorOf(actor), action: 'staff.invitation-resent', subject: { type: STAFF_SUBJECT, id: row.id } });
+      });
+      await ctx.notifier.nudge();
     },
 
     async resetMfaFor(actor, id) {

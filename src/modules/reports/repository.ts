@@ -18,6 +18,8 @@ export interface PublicQuery {
   since?: Date | undefined;
   until?: Date | undefined;
   reference?: readonly string[] | undefined;
+  /** Only closed (true) or only open (false) reports. */
+  closed?: boolean | undefined;
   order?: 'newest' | 'updated' | undefined;
   limit: number;
   offset?: number | undefined;
@@ -107,6 +109,7 @@ export function createReportsRepository(db: ReportsDb) {
       if (query.categories?.length) q = q.where('category', 'in', [...query.categories]);
       if (query.statuses?.length) q = q.where('status', 'in', [...query.statuses]);
       if (query.reference?.length) q = q.where('reference', 'in', [...query.reference]);
+      if (query.closed !== undefined) q = q.where('closed', '=', query.closed);
       const column = query.order === 'updated' ? 'updated_at' : 'created_at';
       if (query.since) q = q.where(column, '>=', query.since);
       if (query.until) q = q.where(column, '<=', query.until);
@@ -145,6 +148,36 @@ export function createReportsRepository(db: ReportsDb) {
         q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return { rows: rows.map((row) => ({ ...row, pending_photos: String(row.pending_photos ?? 0) })), total: Number(count.n) };
+    },
+
+    /** The newest public words on each report, for lists. */
+    async latestNotes(references: readonly string[]): Promise<Map<string, string>> {
+      if (references.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('report_updates')
+        .distinctOn('reference')
+        .select(['reference', 'text'])
+        .where('reference', 'in', [...references])
+        .where('text', 'is not', null)
+        .where('hidden', '=', false)
+        .orderBy('reference')
+        .orderBy('id', 'desc')
+        .execute();
+      return new Map(rows.map((row) => [row.reference, row.text ?? '']));
+    },
+    /** The first approved photo of each report, for lists. */
+    async firstApprovedPhotos(references: readonly string[]): Promise<Map<string, string>> {
+      if (references.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('report_photos')
+        .distinctOn('reference')
+        .select(['reference', 'id'])
+        .where('reference', 'in', [...references])
+        .where('state', '=', 'approved')
+        .orderBy('reference')
+        .orderBy('position')
+        .execute();
+      return new Map(rows.map((row) => [row.reference, row.id]));
     },
 
     addUpdate(tx: ReportsDb, update: Insertable<ReportUpdatesTable>): Promise<ReportUpdateRow> {

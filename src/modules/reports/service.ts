@@ -92,6 +92,12 @@ export interface PublicReportPage extends PublicReport {
   followers: number;
 }
 
+/** A public report in a list (Open311 requests): with its newest public words and first approved photo. */
+export interface ListedReport extends PublicReport {
+  latestNote: string | null;
+  photoHref: string | null;
+}
+
 export interface AssetWithReport extends Asset {
   kindName: string;
   distanceMetres: number;
@@ -326,14 +332,23 @@ export function createReportsService(ctx: ReportsContext) {
     });
   }
 
-  async function submit(input: ReportInput): Promise<{ report: PublicReport; created: boolean; urgentMessage: string | undefined; trackingToken: string }> {
+  async function submit(
+    input: ReportInput,
+  ): Promise<{ report: PublicReport; created: boolean; urgentMessage: string | undefined; trackingToken: string; token: string }> {
     const problems: { field: string; message: string }[] = [];
     const category = categories.get(input.category);
     if (!category) throw new ReportProblems([{ field: 'category', message: 'Choose what the problem is' }]);
 
     if (input.submissionKey) {
       const existing = await db.selectFrom('reports').selectAll().where('submission_key', '=', input.submissionKey).executeTakeFirst();
-      if (existing) return { report: toPublic(existing), created: false, urgentMessage: undefined, trackingToken: trackingToken(existing.reference) };
+      if (existing)
+        return {
+          report: toPublic(existing),
+          created: false,
+          urgentMessage: undefined,
+          trackingToken: trackingToken(existing.reference),
+          token: existing.token,
+        };
     }
 
     let { lat, lng } = input;
@@ -480,6 +495,7 @@ export function createReportsService(ctx: ReportsContext) {
       created,
       urgentMessage: urgent ? category.urgentWhen?.emergencyMessage : undefined,
       trackingToken: trackingToken(row.reference),
+      token: row.token,
     };
   }
 
@@ -580,6 +596,17 @@ export function createReportsService(ctx: ReportsContext) {
 
   async function publicReports(query: PublicQuery): Promise<PublicReport[]> {
     return (await repo.publicReports(query)).map(toPublic);
+  }
+
+  /** Public reports with their newest public words and first approved photo, read together for the whole list. */
+  async function listReports(query: PublicQuery): Promise<ListedReport[]> {
+    const rows = await repo.publicReports(query);
+    const references = rows.map((row) => row.reference);
+    const [notes, photos] = await Promise.all([repo.latestNotes(references), repo.firstApprovedPhotos(references)]);
+    return rows.map((row) => {
+      const photo = photos.get(row.reference);
+      return { ...toPublic(row), latestNote: notes.get(row.reference) ?? null, photoHref: photo ? `/reports/${row.reference}/photos/${photo}` : null };
+    });
   }
 
   /** An approved photo of a public report, for anyone; staff see every photo through the case. */
@@ -966,6 +993,7 @@ export function createReportsService(ctx: ReportsContext) {
     answerLines,
     publicReport,
     publicReports,
+    listReports,
     publicPhoto,
     isReporterToken,
     canSayNotFixed,

@@ -14,7 +14,6 @@ import {
   requestOf,
   serviceOf,
   w3cTime,
-  type Open311Request,
 } from './open311-documents.js';
 import { xmlDocument, type XmlValue } from './open311-xml.js';
 import { ReportProblems, type ReportsService } from './service.js';

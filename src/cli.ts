@@ -29,7 +29,9 @@ Database
 
 Data
   import gazetteer <file.csv>   load addresses (columns: uprn,house,street,usrn,locality,town,postcode,lat,lng)
-  import assets <file.geojson>  load located assets (Point features with properties id and kind)
+  import assets <file.geojson|file.csv>
+                             load or update located assets: Point features with properties id and kind,
+                             or CSV with columns id,kind,lat,lng (optionally usrn,state; other columns are kept)
   export audit [--since YYYY-MM-DD]   the audit log as JSON lines
   export resident <email>    everything held about a resident, as JSON
 
@@ -175,16 +177,29 @@ async function database(args: string[]): Promise<number> {
   }
 }
 
+/** Asset files by extension: GeoJSON or CSV. */
+const ASSET_FORMATS: Record<string, 'geojson' | 'csv'> = { '.geojson': 'geojson', '.json': 'geojson', '.csv': 'csv' };
+
 async function importData(args: string[]): Promise<number> {
   const [kind, file] = args;
+  const usage = 'Usage: borough import gazetteer <file.csv> | borough import assets <file.geojson|file.csv>';
   if ((kind !== 'gazetteer' && kind !== 'assets') || !file) {
-    console.error('Usage: borough import gazetteer <file.csv> | borough import assets <file.geojson>');
+    console.error(usage);
+    return 1;
+  }
+  const format = ASSET_FORMATS[path.extname(file).toLowerCase()];
+  if (kind === 'assets' && !format) {
+    console.error(`Give assets as a .geojson or .csv file.
+${usage}`);
     return 1;
   }
   const text = readFileSync(path.resolve(file), 'utf8');
   return withPlatform(async (_platform, services) => {
-    const count = kind === 'gazetteer' ? await services.geo.importAddressesCsv(text) : await services.geo.importAssetsGeoJson(text);
-    console.log(`Imported ${count} ${kind === 'gazetteer' ? 'addresses' : 'assets'}.`);
+    const { geo } = services;
+    const count =
+      kind === 'gazetteer' ? await geo.importAddressesCsv(text) : format === 'csv' ? await geo.importAssetsCsv(text) : await geo.importAssetsGeoJson(text);
+    const what = kind === 'gazetteer' ? ['address', 'addresses'] : ['asset', 'assets'];
+    console.log(`Imported ${count} ${count === 1 ? what[0] : what[1]}.`);
     return 0;
   });
 }

@@ -89,6 +89,28 @@ describe('the borough command line (embedded database)', () => {
     assert.match(refused.err, /line 2: postcode is not a valid UK postcode/);
   });
 
+  it('imports assets from CSV or GeoJSON, chosen by the file’s extension, all or nothing', async () => {
+    const csv = path.join(dir, 'lights.csv');
+    writeFileSync(csv, 'id,kind,lat,lng,usrn,height\nCLI-SL-1,streetlight,53.47,-2.05,12345678,8m\nCLI-GY-1,gully,53.4701,-2.0501,,\n');
+    const r = await borough('import', 'assets', csv);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Imported 2 assets/);
+    const geojson = path.join(dir, 'gullies.geojson');
+    const feature = { type: 'Feature', geometry: { type: 'Point', coordinates: [-2.05, 53.47] }, properties: { id: 'CLI-GY-2', kind: 'gully' } };
+    writeFileSync(geojson, JSON.stringify({ type: 'FeatureCollection', features: [feature] }));
+    const g = await borough('import', 'assets', geojson);
+    assert.equal(g.code, 0, g.err);
+    assert.match(g.out, /Imported 1 asset\./);
+    const bad = path.join(dir, 'bad-assets.csv');
+    writeFileSync(bad, 'id,kind,lat,lng\nCLI-SL-2,lamp,53.47,-2.05\n');
+    const refused = await borough('import', 'assets', bad);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /line 2: kind must be streetlight or gully/);
+    const other = await borough('import', 'assets', path.join(dir, 'assets.xlsx'));
+    assert.equal(other.code, 1);
+    assert.match(other.err, /Give assets as a \.geojson or \.csv file/);
+  });
+
   it('exports the audit log as JSON lines', async () => {
     const r = await borough('export', 'audit');
     assert.equal(r.code, 0, r.err);

@@ -11,6 +11,8 @@ import {
   createGeography,
   generateBorough,
   haversineMetres,
+  ImportError,
+  parseCsv,
   pointInPolygon,
   pointToLineMetres,
   readDemoBoroughParams,
@@ -344,5 +346,124 @@ describe('geography service over the database', () => {
     assert.equal(await geo.setAssetState(asset.id, 'fault reported'), true);
     assert.equal((await geo.assetById(asset.id))?.state, 'fault reported');
     assert.equal(await geo.setAssetState('SL-999999', 'working'), false);
+  });
+});
+
+describe('reading CSV', () => {
+  it('reads quoted fields with commas, quotes and line breaks, giving the line each record starts on', () => {
+    const text = '\uFEFFid,note\r\n"A,1","say ""hi"""\r\n\r\nB2,"two\nlines"\nC3,  plain  \n  "D4" ,\n';
+    assert.deepEqual(parseCsv(text), [
+      { line: 1, cells: ['id', 'note'] },
+      { line: 2, cells: ['A,1', 'say "hi"'] },
+      { line: 4, cells: ['B2', 'two\nlines'] },
+      { line: 6, cells: ['C3', '  plain  '] },
+      { line: 7, cells: ['D4 ', ''] },
+    ]);
+    assert.deepEqual(parseCsv('a,b'), [{ line: 1, cells: ['a', 'b'] }]);
+    assert.deepEqual(parseCsv('x,5"6\n'), [{ line: 1, cells: ['x', '5"6'] }]);
+  });
+
+  it('refuses a quote left open', () => {
+    assert.throws(
+      () => parseCsv('id,note\n1,"never closed\n2,b\n'),
+      (e: Error) => e instanceof ImportError && /line 2: a quoted field has no closing quote/.test(e.message),
+    );
+  });
+});
+
+describe('importing assets', () => {
+  const count = async () => Number(must((await sql<{ n: number }>`SELECT count(*)::int AS n FROM assets`.execute(database.db)).rows[0]).n);
+
+  it('loads assets from CSV, working out each one’s ward and keeping other columns as attributes', async () => {
+    const { lat, lng } = borough.centre;
+    const before = await count();
+    const csv = [
+      'ID,Kind,Lat,Lng,USRN,Column height,Installed',
+      `CSV-LIGHT-1,streetlight,${lat},${lng},12345678,8m,2019`,
+      `"CSV-GULLY-1",gully,${lat + 0.001},${lng - 0.001},,,`,
+    ].join('\r\n');
+    assert.equal(await geo.importAssetsCsv(csv), 2);
+    assert.equal(await count(), before + 2);
+    const light = must(await geo.assetById('CSV-LIGHT-1'));
+    assert.deepEqual(
+      { ...light },
+      {
+        id: 'CSV-LIGHT-1',
+        kind: 'streetlight',
+        usrn: '12345678',
+        lat,
+        lng,
+        wardCode: must(await geo.wardAt(lat, lng)).code,
+        state: 'working',
+        attributes: { 'Column height': '8m', Installed: '2019' },
+      },
+    );
+    const gully = must(await geo.assetById('CSV-GULLY-1'));
+    assert.equal(gully.usrn, null);
+    assert.deepEqual(gully.attributes, {});
+    assert.ok((await geo.nearbyAssets(lat, lng, 5, 'streetlight')).some((a) => a.id === 'CSV-LIGHT-1'));
+  });
+
+  it('updates assets already held: a new position and attributes, and the state only when the file gives one', async () => {
+    const { lat, lng } = borough.centre;
+    assert.equal(await geo.setAssetState('CSV-LIGHT-1', 'fault-reported'), true);
+    const outside = { lat: lat + 1, lng };
+    await geo.importAssetsCsv(`id,kind,lat,lng,colour\nCSV-LIGHT-1,streetlight,${outside.lat},${outside.lng},green\n`);
+    const moved = must(await geo.assetById('CSV-LIGHT-1'));
+    assert.deepEqual([moved.lat, moved.lng, moved.wardCode, moved.usrn, moved.state], [outside.lat, outside.lng, null, null, 'fault-reported']);
+    assert.deepEqual(moved.attributes, { colour: 'green' });
+    await geo.importAssetsCsv(`id,kind,lat,lng,state\nCSV-LIGHT-1,streetlight,${lat},${lng},under-maintenance\n`);
+    assert.equal((await geo.assetById('CSV-LIGHT-1'))?.state, 'under-maintenance');
+  });
+
+  it('refuses a file with bad rows, naming each line, and loads none of it', async () => {
+    const { lat, lng } = borough.centre;
+    const before = await count();
+    const csv = [
+      'id,kind,lat,lng,usrn',
+      `CSV-GOOD-1,streetlight,${lat},${lng},`,
+      `,bench,91,${lng},ABC`,
+      `CSV-GOOD-1,gully,${lat},,`,
+      `CSV-SHORT,gully,${lat}`,
+    ].join('\n');
+    await assert.rejects(geo.importAssetsCsv(csv), (e: Error) => {
+      assert.ok(e instanceof ImportError);
+      assert.deepEqual(e.problems, [
+        'line 3: kind must be streetlight or gully',
+        'line 3: lat and lng must be coordinates',
+        'line 3: id is needed',
+        'line 3: usrn must be up to 8 digits',
+        'line 4: lat and lng must be coordinates',
+        'line 4: id CSV-GOOD-1 is also on line 2',
+        'line 5: there are 3 cells but the header row has 5',
+        'line 5: lat and lng must be coordinates',
+      ]);
+      return true;
+    });
+    assert.equal(await geo.assetById('CSV-GOOD-1'), null);
+    assert.equal(await count(), before);
+    await assert.rejects(geo.importAssetsCsv('id,type,latitude,lng\nX,gully,1,2\n'), /the header row is missing kind, lat/);
+    await assert.rejects(geo.importAssetsCsv(''), /the header row is missing id, kind, lat, lng/);
+    await assert.rejects(geo.importAssetsCsv('id,kind,lat,lng,ID\n'), /line 1: the header row names ID twice/);
+  });
+
+  it('loads GeoJSON the same way: re-importing updates an asset and keeps its state', async () => {
+    const { lat, lng } = borough.centre;
+    const feature = (props: Record<string, unknown>, at = { lat, lng }) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [at.lng, at.lat] },
+      properties: props,
+    });
+    const collection = (...features: unknown[]) => JSON.stringify({ type: 'FeatureCollection', features });
+    assert.equal(await geo.importAssetsGeoJson(collection(feature({ id: 'GJ-1', kind: 'gully', depth: 2 }))), 1);
+    await geo.setAssetState('GJ-1', 'fault-reported');
+    await geo.importAssetsGeoJson(collection(feature({ id: 'GJ-1', kind: 'gully', depth: 3 }, { lat: lat + 0.001, lng })));
+    const again = must(await geo.assetById('GJ-1'));
+    assert.deepEqual([again.lat, again.state, again.attributes], [lat + 0.001, 'fault-reported', { depth: 3 }]);
+    await assert.rejects(
+      geo.importAssetsGeoJson(collection(feature({ id: 'GJ-2', kind: 'gully' }), feature({ id: 'GJ-2', kind: 'lamp' }))),
+      /feature 2: properties.kind must be streetlight or gully[\s\S]*feature 2: properties.id GJ-2 is also on feature 1/,
+    );
+    assert.equal(await geo.assetById('GJ-2'), null);
   });
 });

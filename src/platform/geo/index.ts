@@ -171,8 +171,17 @@ export interface Geography {
   setAssetState(id: string, state: string, executor?: Kysely<object>): Promise<boolean>;
   /** Loads addresses from CSV (uprn,house,street,usrn,locality,town,postcode,lat,lng); all or nothing. Returns the count. */
   importAddressesCsv(csv: string): Promise<number>;
-  /** Loads located assets from a GeoJSON FeatureCollection of Points with properties id and kind; all or nothing. */
+  /**
+   * Loads located assets from a GeoJSON FeatureCollection of Points with properties id and kind (and
+   * optionally usrn and state; other properties are kept as attributes); all or nothing. An asset
+   * already held is updated, keeping its state unless the file gives one. Returns the count.
+   */
   importAssetsGeoJson(geojson: string): Promise<number>;
+  /**
+   * Loads located assets from CSV with a header row: id,kind,lat,lng, optionally usrn and state, and
+   * any other columns kept as attributes. Otherwise as importAssetsGeoJson.
+   */
+  importAssetsCsv(csv: string): Promise<number>;
 }
 
 /** Reads the demo borough parameters from the council folder. */
@@ -290,6 +299,23 @@ function toAsset(r: {
   return { id: r.id, kind: r.kind, usrn: r.usrn, lat: r.lat, lng: r.lng, wardCode: r.ward_code, state: r.state, attributes: r.attributes };
 }
 
+/** Every kind of asset the table takes; typed so a new kind must be added here. */
+const ASSET_KIND_FLAGS = { streetlight: true, gully: true } satisfies Record<AssetKind, true>;
+const ASSET_KIND_LIST = Object.keys(ASSET_KIND_FLAGS) as AssetKind[];
+const isAssetKind = (value: unknown): value is AssetKind => typeof value === 'string' && Object.hasOwn(ASSET_KIND_FLAGS, value);
+
+/** An asset as an import file gives it; a null state leaves an existing asset's state as it is. */
+interface AssetImportRow {
+  id: string;
+  kind: AssetKind;
+  usrn: string | null;
+  lat: number;
+  lng: number;
+  ward_code: string | null;
+  state: string | null;
+  attributes: Record<string, unknown>;
+}
+
 type InsertRow<T> = { [K in keyof T]?: unknown };
 
 /**
@@ -306,6 +332,23 @@ async function insertInBatches<T extends keyof GeoTables>(trx: Transaction<GeoTa
     const batch = JSON.stringify(rows.slice(i, i + INSERT_BATCH));
     await sql`INSERT INTO ${sql.table(table)} (${columns})
       SELECT ${columns} FROM jsonb_populate_recordset(NULL::${sql.table(table)}, ${batch}::jsonb)`.execute(trx);
+  }
+}
+
+/**
+ * Adds or updates assets by id, in batches as insertInBatches does. A re-import moves an asset and
+ * replaces its attributes; its state (a fault reported on it, say) changes only when the file gives one.
+ */
+async function upsertAssets(trx: Transaction<GeoTables>, rows: readonly AssetImportRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    const batch = JSON.stringify(rows.slice(i, i + INSERT_BATCH));
+    const records = sql`jsonb_to_recordset(${batch}::jsonb)
+      AS r(id text, kind text, usrn text, lat double precision, lng double precision, ward_code text, state text, attributes jsonb)`;
+    await sql`INSERT INTO assets (id, kind, usrn, lat, lng, ward_code, state, attributes)
+      SELECT id, kind, usrn, lat, lng, ward_code, COALESCE(state, 'working'), attributes FROM ${records}
+      ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, usrn = EXCLUDED.usrn, lat = EXCLUDED.lat, lng = EXCLUDED.lng,
+        ward_code = EXCLUDED.ward_code, attributes = EXCLUDED.attributes, updated_at = now()`.execute(trx);
+    await sql`UPDATE assets SET state = r.state FROM ${records} WHERE assets.id = r.id AND r.state IS NOT NULL`.execute(trx);
   }
 }
 
@@ -457,7 +500,7 @@ export function createGeography(database: Kysely<object>): Geography {
     return kind ? q.where('kind', '=', kind) : q;
   };
 
-  const service: Omit<Geography, 'importAddressesCsv' | 'importAssetsGeoJson'> = {
+  const service: Omit<Geography, 'importAddressesCsv' | 'importAssetsGeoJson' | 'importAssetsCsv'> = {
     async seedDemo(params) {
       const empty = { wards: 0, streets: 0, addresses: 0, assets: 0, generateMs: 0, insertMs: 0 };
       const existing = await db.selectFrom('geo_boundary').select('id').executeTakeFirst();
@@ -739,16 +782,15 @@ export function createGeography(database: Kysely<object>): Geography {
     });
     return rows.length;
   };
-  const importAssetsGeoJson = async (text: string): Promise<number> => {
-    const assets = parseAssetsGeoJson(text);
+  const importAssets = async (assets: AssetImportRow[]): Promise<number> => {
+    // Wards first: the embedded database has one connection, which the transaction holds.
     for (const a of assets) a.ward_code = (await service.wardAt(a.lat, a.lng))?.code ?? null;
-    await db.transaction().execute(async (trx) => {
-      await sql`DELETE FROM assets WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(assets.map((a) => a.id))}::jsonb))`.execute(trx);
-      await insertInBatches(trx, 'assets', assets);
-    });
+    await db.transaction().execute((trx) => upsertAssets(trx, assets));
     return assets.length;
   };
-  return { ...service, importAddressesCsv, importAssetsGeoJson };
+  const importAssetsGeoJson = async (text: string) => importAssets(parseAssetsGeoJson(text));
+  const importAssetsCsv = async (csv: string) => importAssets(parseAssetsCsv(csv));
+  return { ...service, importAddressesCsv, importAssetsGeoJson, importAssetsCsv };
 }
 
 /** Thrown when an import file has bad rows; nothing is loaded. */
@@ -765,38 +807,68 @@ export class ImportError extends Error {
 
 const ADDRESS_COLUMNS = ['uprn', 'house', 'street', 'usrn', 'locality', 'town', 'postcode', 'lat', 'lng'] as const;
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
+/** One record of a CSV file, with the line it starts on for messages. */
+export interface CsvRecord {
+  line: number;
+  cells: string[];
+}
+
+/**
+ * Reads RFC 4180 CSV: commas between fields, CRLF or LF between records, and fields in double quotes
+ * holding commas, line breaks and doubled quotes. A byte order mark (spreadsheets write one) and blank
+ * lines are skipped. Cells are given as written; callers trim them.
+ */
+export function parseCsv(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let cells: string[] = [];
+  let cell = '';
   let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
+  let line = 1;
+  let start = 1;
+  const endRecord = () => {
+    cells.push(cell);
+    if (cells.length > 1 || cell.trim() !== '') records.push({ line: start, cells });
+    cells = [];
+    cell = '';
+  };
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const ch = text[i];
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
         i++;
       } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
+      else {
+        if (ch === '\n') line++;
+        cell += ch;
+      }
+    } else if (ch === '"' && cell.trim() === '') {
+      // A quote opens a quoted field only at its start (spaces before it are dropped); elsewhere it is text.
+      cell = '';
+      quoted = true;
+    } else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      endRecord();
+      line++;
+      start = line;
+    } else cell += ch;
   }
-  out.push(cur.trim());
-  return out;
+  if (quoted) throw new ImportError([`line ${start}: a quoted field has no closing quote`]);
+  if (cell !== '' || cells.length > 0) endRecord();
+  return records;
 }
 
 export function parseAddressCsv(csv: string) {
-  const lines = csv.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = splitCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
+  const [head, ...records] = parseCsv(csv);
+  const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase());
   const missing = ADDRESS_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length) throw new ImportError([`the header row is missing ${missing.join(', ')}`]);
   const problems: string[] = [];
-  const rows = lines.slice(1).map((line, i) => {
-    const cells = splitCsvLine(line);
-    const get = (c: (typeof ADDRESS_COLUMNS)[number]) => cells[header.indexOf(c)] ?? '';
-    const lineNo = i + 2;
+  const rows = records.map(({ line: lineNo, cells }) => {
+    const get = (c: (typeof ADDRESS_COLUMNS)[number]) => (cells[header.indexOf(c)] ?? '').trim();
     const postcode = normalisePostcode(get('postcode'));
     const lat = Number(get('lat'));
     const lng = Number(get('lng'));
@@ -831,7 +903,86 @@ export function parseAddressCsv(csv: string) {
   return rows;
 }
 
-export function parseAssetsGeoJson(text: string) {
+/** A latitude (limit 90) or longitude (limit 180) written in a file, or null when it is not one. */
+function coordinate(text: string, limit: number): number | null {
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  return Number.isFinite(value) && Math.abs(value) <= limit ? value : null;
+}
+
+const ASSET_ID_MAX = 100;
+const ASSET_STATE_MAX = 40;
+
+/**
+ * Problems with the id, usrn and state, which both asset file formats share; `field` names a field as
+ * the format does. Notes each id in `seen`, as an id given twice would update the same asset twice.
+ */
+function assetProblems(
+  at: string,
+  asset: { id: string; usrn: string | null; state: string | null },
+  seen: Map<string, string>,
+  field: (name: string) => string = (name) => name,
+): string[] {
+  const problems: string[] = [];
+  if (!asset.id) problems.push(`${at}: ${field('id')} is needed`);
+  else if (asset.id.length > ASSET_ID_MAX) problems.push(`${at}: ${field('id')} must be ${ASSET_ID_MAX} characters or fewer`);
+  else {
+    const first = seen.get(asset.id);
+    if (first) problems.push(`${at}: ${field('id')} ${asset.id} is also on ${first}`);
+    else seen.set(asset.id, at);
+  }
+  if (asset.usrn !== null && !/^\d{1,8}$/.test(asset.usrn)) problems.push(`${at}: ${field('usrn')} must be up to 8 digits`);
+  if (asset.state !== null && asset.state.length > ASSET_STATE_MAX) problems.push(`${at}: ${field('state')} must be ${ASSET_STATE_MAX} characters or fewer`);
+  return problems;
+}
+
+const ASSET_CSV_REQUIRED = ['id', 'kind', 'lat', 'lng'] as const;
+const ASSET_CSV_COLUMNS: readonly string[] = [...ASSET_CSV_REQUIRED, 'usrn', 'state'];
+
+export function parseAssetsCsv(csv: string): AssetImportRow[] {
+  const [head, ...records] = parseCsv(csv);
+  const names = (head?.cells ?? []).map((h) => h.trim());
+  const keys = names.map((n) => n.toLowerCase());
+  const missing = ASSET_CSV_REQUIRED.filter((c) => !keys.includes(c));
+  if (missing.length) throw new ImportError([`the header row is missing ${missing.join(', ')}`]);
+  const problems: string[] = [];
+  keys.forEach((key, i) => {
+    if (!key) problems.push(`line ${head?.line ?? 1}: column ${i + 1} of the header row has no name`);
+    else if (keys.indexOf(key) !== i) problems.push(`line ${head?.line ?? 1}: the header row names ${names[i] ?? key} twice`);
+  });
+  if (problems.length) throw new ImportError(problems);
+  const seen = new Map<string, string>();
+  const assets = records.map(({ line, cells }) => {
+    const at = `line ${line}`;
+    const get = (column: string) => (cells[keys.indexOf(column)] ?? '').trim();
+    if (cells.length !== keys.length) problems.push(`${at}: there are ${cells.length} cells but the header row has ${keys.length}`);
+    const kind = get('kind');
+    if (!isAssetKind(kind)) problems.push(`${at}: kind must be ${ASSET_KIND_LIST.join(' or ')}`);
+    const lat = coordinate(get('lat'), 90);
+    const lng = coordinate(get('lng'), 180);
+    if (lat === null || lng === null) problems.push(`${at}: lat and lng must be coordinates`);
+    const attributes: Record<string, string> = {};
+    keys.forEach((key, i) => {
+      const value = (cells[i] ?? '').trim();
+      if (!ASSET_CSV_COLUMNS.includes(key) && value) attributes[names[i] ?? key] = value;
+    });
+    const asset = {
+      id: get('id'),
+      kind: kind as AssetKind,
+      usrn: get('usrn') || null,
+      lat: lat ?? 0,
+      lng: lng ?? 0,
+      ward_code: null,
+      state: get('state') || null,
+      attributes,
+    };
+    problems.push(...assetProblems(at, asset, seen));
+    return asset;
+  });
+  if (problems.length) throw new ImportError(problems);
+  return assets;
+}
+
+export function parseAssetsGeoJson(text: string): AssetImportRow[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -842,28 +993,30 @@ export function parseAssetsGeoJson(text: string) {
   if ((doc as { type?: string }).type !== 'FeatureCollection' || !Array.isArray(features))
     throw new ImportError(['the file must be a GeoJSON FeatureCollection']);
   const problems: string[] = [];
+  const seen = new Map<string, string>();
   const assets = features.map((f, i) => {
     const feature = f as { geometry?: { type?: string; coordinates?: unknown }; properties?: Record<string, unknown> };
     const props = feature.properties ?? {};
     const coords = feature.geometry?.coordinates;
-    const n = i + 1;
+    const at = `feature ${i + 1}`;
     if (feature.geometry?.type !== 'Point' || !Array.isArray(coords) || coords.length < 2 || !coords.every((c) => typeof c === 'number'))
-      problems.push(`feature ${n}: geometry must be a Point`);
-    const id = typeof props.id === 'string' || typeof props.id === 'number' ? String(props.id) : '';
-    if (!id) problems.push(`feature ${n}: properties.id is needed`);
-    const kind = props.kind;
-    if (kind !== 'streetlight' && kind !== 'gully') problems.push(`feature ${n}: properties.kind must be streetlight or gully`);
+      problems.push(`${at}: geometry must be a Point`);
+    const { id, kind, usrn, state, ...attributes } = props;
+    if (!isAssetKind(kind)) problems.push(`${at}: properties.kind must be ${ASSET_KIND_LIST.join(' or ')}`);
+    if (state !== undefined && (typeof state !== 'string' || !state.trim())) problems.push(`${at}: properties.state must be text`);
     const [lng, lat] = (Array.isArray(coords) ? coords : [0, 0]) as number[];
-    const { id: _id, kind: _kind, usrn, ...attributes } = props;
-    return {
-      id,
+    const asset = {
+      id: typeof id === 'string' || typeof id === 'number' ? String(id).trim() : '',
       kind: kind as AssetKind,
       usrn: typeof usrn === 'string' || typeof usrn === 'number' ? String(usrn) : null,
       lat: lat ?? 0,
       lng: lng ?? 0,
-      ward_code: null as string | null,
+      ward_code: null,
+      state: typeof state === 'string' && state.trim() ? state.trim() : null,
       attributes,
     };
+    problems.push(...assetProblems(at, asset, seen, (name) => `properties.${name}`));
+    return asset;
   });
   if (problems.length) throw new ImportError(problems);
   return assets;

@@ -8,7 +8,17 @@ import type { CaseType } from '#modules/cases/index';
 import type { Platform } from '#platform/platform';
 import { createTestApp, type TestApp } from '../../../../test/support/app.js';
 import { createReports } from '../index.js';
-import { fillContacts, isUrgent, ReportCategorySchema, toReportCategory, type CouncilContacts, type ReportCategoryDefinition } from './category.js';
+import {
+  fillContacts,
+  fillResponse,
+  isUrgent,
+  ReportCategorySchema,
+  responsesFor,
+  toReportCategory,
+  unfilledGaps,
+  type CouncilContacts,
+  type ReportCategoryDefinition,
+} from './category.js';
 import { loadReportCategories, reportCategoryProblems } from './load.js';
 
 const councilDir = fileURLToPath(new URL('../../../../council/', import.meta.url));
@@ -177,6 +187,33 @@ describe('the report category schema', () => {
     ]);
   });
 
+  test('takes response templates, with or without a status', () => {
+    assert.deepEqual(parse(valid()).responses, []);
+    const responses = [
+      { title: 'Repaired', status: 'fixed', text: 'Report ((reference)) is fixed: the ((category)) has been filled.' },
+      { title: 'Thanks', text: 'Thank you for reporting it.' },
+    ];
+    assert.deepEqual(parse({ ...valid(), responses }).responses, responses);
+  });
+
+  test('refuses response templates with unknown placeholders, long or missing text, or a title listed twice', () => {
+    const responses = [
+      { title: 'Repaired', text: 'Fixed for ((name)) at ((reference)).' },
+      { title: 'repaired', text: 'x'.repeat(1001) },
+      { title: 'Nested', text: 'See (((reference))).' },
+      { title: 'Empty', text: ' ' },
+      { title: 'Odd', text: 'Fine', colour: 'red' },
+    ];
+    assert.deepEqual(problems({ ...valid(), responses }), [
+      'responses.1.text: Response texts must be 1000 characters or fewer',
+      'responses.3.text: Enter the text',
+      'responses.4: Unrecognized key: "colour"',
+      'responses.0.text: Unknown placeholder ((name)): use ((reference)) or ((category))',
+      'responses.1.title: Response "repaired" is listed twice',
+      'responses.2.text: Unknown placeholder (((reference)): use ((reference)) or ((category))',
+    ]);
+  });
+
   test('Open311 metadata cannot be turned off while a question is required', () => {
     assert.deepEqual(problems({ ...valid(), open311: { metadata: false } }), [
       'open311.metadata: Open311 clients must be told about required questions: set metadata to true, or make every question optional',
@@ -206,6 +243,31 @@ describe('a loaded category', () => {
     const category = toReportCategory(parse(input), pothole, contacts);
     assert.equal(category.urgentWhen?.emergencyMessage, 'Call 0100 000 0000, weekdays, 9am to 5pm, or 0100 000 0999 at other times.');
     assert.equal(fillContacts('((constructor))', contacts), '((constructor))');
+  });
+
+  test('offers its response templates for the statuses they are for, filled from the report', () => {
+    const responses = [
+      { title: 'Inspection booked', status: 'new', text: 'An inspector will look at the ((category)).' },
+      { title: 'Repaired', status: 'fixed', text: 'Report ((reference)) is fixed.' },
+      { title: 'Not ours', text: 'This belongs to [name the organisation]: contact them at [their website].' },
+    ];
+    const category = toReportCategory(parse({ ...valid(), responses }), pothole, contacts);
+    assert.deepEqual(category.responses[1], { title: 'Repaired', status: 'fixed', text: 'Report ((reference)) is fixed.' });
+    assert.equal(category.responses[2]?.status, undefined);
+    assert.deepEqual(
+      responsesFor(category, ['fixed']).map((r) => r.title),
+      ['Repaired', 'Not ours'],
+    );
+    assert.deepEqual(
+      responsesFor(category, ['new', 'fixed']).map((r) => r.title),
+      ['Inspection booked', 'Repaired', 'Not ours'],
+    );
+    assert.equal(
+      fillResponse('Report ((reference)): the ((category)) ((other))', { reference: 'AB12-CD34', category: 'pothole' }),
+      'Report AB12-CD34: the pothole ((other))',
+    );
+    assert.deepEqual(unfilledGaps('This belongs to [name the organisation]: contact them at www.example.org.', category), ['[name the organisation]']);
+    assert.deepEqual(unfilledGaps('This belongs to National Highways [see their website].', category), []);
   });
 
   test('is urgent only for the answer named', () => {
@@ -312,6 +374,21 @@ describe('loading report categories', () => {
     ]);
   });
 
+  test('each response template is for a status of the case type, or for any update', () => {
+    const responses = [
+      { title: 'Fixed', status: 'fixed', text: 'Fixed.' },
+      { title: 'Any', text: 'Thank you.' },
+      { title: 'Ordered', status: 'works-ordered', text: 'Ordered.' },
+      { title: 'x', status: 'closed', text: 'Closed.' },
+    ];
+    const dir = council({ 'pothole.json': { ...valid(), responses } });
+    assert.deepEqual(reportCategoryProblems(dir, caseTypes), [
+      'report-categories/pothole.json: responses[3].title: Enter a title',
+      'report-categories/pothole.json: responses[2].status: "works-ordered" is not a status of case type "pothole" (its statuses are new, fixed)',
+      'report-categories/pothole.json: responses[3].status: "closed" is not a status of case type "pothole" (its statuses are new, fixed)',
+    ]);
+  });
+
   test('paths inside a file are written the way form paths are', () => {
     const input = valid();
     input.questions[0] = { type: 'radios', id: 'depth', label: 'How deep?', options: [{ value: 'a', text: 'A' }, { text: 'B' }] };
@@ -371,6 +448,28 @@ describe('the shipped report categories', () => {
     assert.ok(graffiti);
     assert.equal(isUrgent(graffiti, { offensive: true, surface: 'wall' }), true);
     assert.equal(isUrgent(graffiti, { offensive: false, surface: 'wall' }), false);
+  });
+
+  test('each offer two to five response templates, for statuses their case type has', () => {
+    for (const category of testApp.services.reports.service.categories()) {
+      assert.ok(category.responses.length >= 2 && category.responses.length <= 5, category.code);
+      const type = testApp.services.cases.service.types.get(category.caseType);
+      for (const response of category.responses) if (response.status) assert.ok(type?.status(response.status), `${category.code}: ${response.title}`);
+    }
+    const pothole = testApp.services.reports.service.category('pothole');
+    assert.ok(pothole);
+    assert.deepEqual(
+      responsesFor(pothole, ['passed-to-another-organisation']).map((r) => r.title),
+      ['Not our road'],
+    );
+    // Passing a report on needs the public told who is responsible, so the template leaves that gap to fill.
+    const notOurs = pothole.responses.find((r) => r.title === 'Not our road');
+    assert.ok(notOurs && unfilledGaps(notOurs.text, pothole).length > 0);
+    const light = testApp.services.reports.service.category('streetlight-fault');
+    assert.deepEqual(
+      light?.responses.filter((r) => r.status === 'awaiting-electricity-company').map((r) => r.title),
+      ['Electricity company'],
+    );
   });
 
   test('are all public, and every case type they use takes reports', () => {

@@ -59,6 +59,15 @@ export const REPORT_STATUS_NAMES: Readonly<Record<ReportStatus, string>> = {
 export const CONTACT_PLACEHOLDERS = ['outOfHoursPhone', 'phone', 'phoneHours'] as const;
 export type CouncilContacts = Record<(typeof CONTACT_PLACEHOLDERS)[number], string>;
 
+/** Placeholders a response template may use, filled from the report when an officer picks the template. */
+export const RESPONSE_PLACEHOLDERS = ['reference', 'category'] as const;
+export type ResponseValues = Record<(typeof RESPONSE_PLACEHOLDERS)[number], string>;
+/** The most templates a category may offer: more would be a list nobody reads. */
+export const MAX_RESPONSES = 20;
+
+/** `((name))` placeholders in a text, in order; `(((x)))` reads as `(x`, so it is refused rather than half filled. */
+const PLACEHOLDER = /\(\(([^)]*)\)\)/g;
+
 const code = z
   .string({ error: 'Enter a code' })
   .regex(/^[a-z][a-z0-9-]{1,59}$/, 'Use lower-case letters, digits and hyphens, starting with a letter (2 to 60 characters)');
@@ -98,6 +107,17 @@ export const UrgentWhenSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Words an officer can start a public update from. With a status (one of the case type's), it is
+ * offered when moving the report to that status; without one, for any update. Text in square
+ * brackets, such as "[name the organisation]", is for the officer to replace before it is sent.
+ */
+export const ResponseTemplateSchema = z.strictObject({
+  title: z.string({ error: 'Enter a title' }).trim().min(2, 'Enter a title').max(80, 'Titles must be 80 characters or fewer'),
+  text: z.string({ error: 'Enter the text' }).trim().min(1, 'Enter the text').max(1000, 'Response texts must be 1000 characters or fewer'),
+  status: z.string().trim().min(1, 'Enter a status of the case type, or leave it out').optional(),
+});
+
 export const ReportCategorySchema = z
   .strictObject({
     schemaVersion: z.literal(REPORT_CATEGORY_SCHEMA_VERSION, { error: `schemaVersion must be ${REPORT_CATEGORY_SCHEMA_VERSION}` }),
@@ -125,6 +145,8 @@ export const ReportCategorySchema = z
     public: z.boolean({ error: 'Say whether reports are shown publicly: true or false' }),
     /** Sensitive categories show the location to the public only approximately. */
     approximateLocation: z.boolean().default(false),
+    /** Response templates offered to staff updating a report. */
+    responses: z.array(ResponseTemplateSchema).max(MAX_RESPONSES, `A category may offer at most ${MAX_RESPONSES} response templates`).default([]),
     /** How the category appears over Open311; by default in its group, with metadata when it asks questions. */
     open311: z
       .strictObject({
@@ -151,6 +173,22 @@ export const ReportCategorySchema = z
           path: ['questions', i, 'id'],
           message: `"${question.id}" is asked by every report already; the ids ${RESERVED_QUESTION_IDS.join(', ')} are taken`,
         });
+    });
+
+    const titles = new Set<string>();
+    category.responses.forEach((response, i) => {
+      const key = response.title.toLowerCase();
+      if (titles.has(key)) ctx.addIssue({ code: 'custom', path: ['responses', i, 'title'], message: `Response "${response.title}" is listed twice` });
+      titles.add(key);
+      for (const m of response.text.matchAll(PLACEHOLDER)) {
+        const name = m[1] ?? '';
+        if (!(RESPONSE_PLACEHOLDERS as readonly string[]).includes(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['responses', i, 'text'],
+            message: `Unknown placeholder ((${name})): use ${RESPONSE_PLACEHOLDERS.map((p) => `((${p}))`).join(' or ')}`,
+          });
+      }
     });
 
     if (category.open311?.metadata === false && category.questions.some((question) => !question.optional))
@@ -192,7 +230,7 @@ export const ReportCategorySchema = z
     if (urgent.emergencyMessage !== undefined) {
       const message = urgent.emergencyMessage;
       const where = ['urgentWhen', 'emergencyMessage'];
-      for (const m of message.matchAll(/\(\(([^)]*)\)\)/g)) {
+      for (const m of message.matchAll(PLACEHOLDER)) {
         const name = m[1] ?? '';
         if (!(CONTACT_PLACEHOLDERS as readonly string[]).includes(name))
           ctx.addIssue({
@@ -230,11 +268,39 @@ export interface ReportCategory {
   public: boolean;
   approximateLocation: boolean;
   open311: { group: string; metadata: boolean };
+  /** Response templates, in the order the file lists them. */
+  responses: ResponseTemplate[];
+}
+
+export interface ResponseTemplate {
+  title: string;
+  text: string;
+  /** The case status it is offered for; undefined when it suits any update. */
+  status: string | undefined;
 }
 
 /** Fills `((placeholder))`s from the council's contact details; unknown ones were refused at load. */
 export function fillContacts(text: string, contacts: CouncilContacts): string {
-  return text.replace(/\(\(([^)]*)\)\)/g, (whole, name: string) => (Object.hasOwn(contacts, name) ? contacts[name as keyof CouncilContacts] : whole));
+  return text.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(contacts, name) ? contacts[name as keyof CouncilContacts] : whole));
+}
+
+/** A response template's text with `((reference))` and `((category))` filled from the report. */
+export function fillResponse(text: string, values: ResponseValues): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as keyof ResponseValues] : whole));
+}
+
+/**
+ * The templates to offer when moving a report's case to one of `toStatuses` (its next statuses, and
+ * its current one for an update without a move): those for any update and those for one of them.
+ */
+export function responsesFor(category: Pick<ReportCategory, 'responses'>, toStatuses: readonly string[]): ResponseTemplate[] {
+  return category.responses.filter((response) => response.status === undefined || toStatuses.includes(response.status));
+}
+
+/** The `[…]` gaps of the category's templates still left in a text, so an update is not sent with "[name the organisation]" in it. */
+export function unfilledGaps(text: string, category: Pick<ReportCategory, 'responses'>): string[] {
+  const gaps = new Set(category.responses.flatMap((response) => response.text.match(/\[[^\]]+\]/g) ?? []));
+  return [...gaps].filter((gap) => text.includes(gap));
 }
 
 export function toReportCategory(definition: ReportCategoryDefinition, caseType: CaseType, contacts: CouncilContacts): ReportCategory {
@@ -259,6 +325,7 @@ export function toReportCategory(definition: ReportCategoryDefinition, caseType:
     public: definition.public,
     approximateLocation: definition.approximateLocation,
     open311: { group: open311?.group ?? definition.group, metadata: open311?.metadata ?? definition.questions.length > 0 },
+    responses: definition.responses.map((response) => ({ title: response.title, text: response.text, status: response.status })),
   };
 }
 

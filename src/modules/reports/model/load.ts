@@ -14,7 +14,7 @@ function checkCategories(councilDir: string, caseTypes: ReadonlyMap<string, Case
   const names = new Map<string, string>();
   const reportTypes = [...caseTypes.values()].filter((type) => type.sources.includes('report')).map((type) => type.code);
   return checkConfigFolder(councilDir, REPORT_CATEGORIES_FOLDER, ReportCategorySchema, ({ file, raw, refused, problem }) => {
-    const { name, caseType, statuses } = raw;
+    const { name, caseType, statuses, responses } = raw;
     if (typeof name === 'string' && !refused.has('name')) {
       const key = name.trim().toLowerCase();
       const owner = names.get(key);
@@ -27,13 +27,20 @@ function checkCategories(councilDir: string, caseTypes: ReadonlyMap<string, Case
       if (!type) problem('caseType', `"${caseType}" is not a case type in case-types/ (${choices})`);
       else if (!type.sources.includes('report'))
         problem('caseType', `Case type "${caseType}" does not take reports: add "report" to its sources, or use another (${choices})`);
-      else if (statuses !== null && typeof statuses === 'object' && !refused.has('statuses')) {
+      else {
         const known = type.statuses.map((status) => status.code);
-        const missing = known.filter((status) => !Object.hasOwn(statuses, status));
-        if (missing.length > 0) problem('statuses', `Say which report status each of ${missing.join(', ')} is shown as`);
-        for (const status of Object.keys(statuses))
-          if (!known.includes(status))
-            problem(`statuses.${status}`, `"${status}" is not a status of case type "${caseType}" (its statuses are ${known.join(', ')})`);
+        const unknown = (status: string) => `"${status}" is not a status of case type "${caseType}" (its statuses are ${known.join(', ')})`;
+        if (statuses !== null && typeof statuses === 'object' && !refused.has('statuses')) {
+          const missing = known.filter((status) => !Object.hasOwn(statuses, status));
+          if (missing.length > 0) problem('statuses', `Say which report status each of ${missing.join(', ')} is shown as`);
+          for (const status of Object.keys(statuses)) if (!known.includes(status)) problem(`statuses.${status}`, unknown(status));
+        }
+        // Each template's status is checked on its own, so one bad title does not hide a wrong status.
+        if (Array.isArray(responses))
+          responses.forEach((response: unknown, i) => {
+            const status = response !== null && typeof response === 'object' && 'status' in response ? response.status : undefined;
+            if (typeof status === 'string' && status.trim() && !known.includes(status.trim())) problem(`responses[${i}].status`, unknown(status.trim()));
+          });
       }
     }
   });

@@ -179,6 +179,9 @@ export async function startNotifyServer(options: NotifyServerOptions = {}): Prom
     const values = personalisation as Record<string, unknown>;
     const reference = body.reference;
     if (reference !== undefined && typeof reference !== 'string') throw validationError('reference is not of type string');
+    const unsubscribe = body.one_click_unsubscribe_url;
+    if (unsubscribe !== undefined && (type !== 'email' || typeof unsubscribe !== 'string'))
+      throw validationError('one_click_unsubscribe_url is only for emails, as a string');
 
     let subject: string | undefined;
     let content: string;
@@ -201,7 +204,7 @@ export async function startNotifyServer(options: NotifyServerOptions = {}): Prom
       reference: reference ?? null,
       content:
         type === 'email'
-          ? { subject, body: content, from_email: 'borough.test@notifications.service.gov.uk', one_click_unsubscribe_url: null }
+          ? { subject, body: content, from_email: 'borough.test@notifications.service.gov.uk', one_click_unsubscribe_url: unsubscribe ?? null }
           : { body: content, from_number: 'GOVUK' },
       uri: `${baseUrl}/v2/notifications/${id}`,
       template: { id: templateId, version: 1, uri: `${baseUrl}/services/${serviceId}/templates/${templateId}` },

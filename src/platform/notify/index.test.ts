@@ -138,6 +138,30 @@ test('refuses messages that could not be delivered', async () => {
   await assert.rejects(queueSms(database.db, { to: '07700900123', body: 'x'.repeat(919) }), InvalidMessageError);
 });
 
+test('an email someone asked for carries one-click unsubscribe headers over SMTP', async () => {
+  await clearOutbox();
+  await assert.rejects(
+    queueEmail(database.db, { to: 'resident@example.org', subject: 'Alert', body: 'New report', unsubscribeUrl: 'javascript:alert(1)' }),
+    InvalidMessageError,
+  );
+  const smtp = await startTestSmtpServer();
+  const notifier = createNotifier({ db: database.db, config: { mail: { transport: 'smtp', from: FROM, url: smtp.url } }, logger });
+  try {
+    const link = 'https://council.example/reports/unsubscribe/abc.def';
+    await queueEmail(database.db, { to: 'resident@example.org', subject: 'New report near you', body: 'A new report', unsubscribeUrl: link });
+    await queueEmail(database.db, { to: 'resident@example.org', subject: 'Your reference', body: 'Thank you' });
+    assert.deepEqual(await notifier.deliverPendingNow(), { sent: 2, retrying: 0, failed: 0 });
+    const alert = await smtp.waitFor((m) => m.subject === 'New report near you');
+    assert.match(String(alert.raw), new RegExp(`List-Unsubscribe: <${link.replace(/\./g, '\\.')}>`));
+    assert.match(String(alert.raw), /^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    const plain = await smtp.waitFor((m) => m.subject === 'Your reference');
+    assert.doesNotMatch(String(plain.raw), /^List-Unsubscribe/im);
+  } finally {
+    await notifier.stop();
+    await smtp.close();
+  }
+});
+
 test('the SMTP transport delivers subject, body and attachment to a real SMTP server', async () => {
   await clearOutbox();
   const smtp = await startTestSmtpServer();

@@ -43,6 +43,8 @@ export interface NotificationOutboxTable {
   provider_reference: string | null;
   related_type: string | null;
   related_id: string | null;
+  /** A one-click unsubscribe link (RFC 8058) for emails someone signed up to, such as alerts. */
+  unsubscribe_url: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   next_attempt_at: Generated<Date>;
   sent_at: Date | null;
@@ -71,6 +73,8 @@ export interface EmailMessage {
   body: string;
   attachments?: EmailAttachment[];
   related?: Related;
+  /** For emails someone asked for (updates, alerts): a link that stops them with one POST, offered by mail programs. */
+  unsubscribeUrl?: string;
 }
 
 export interface SmsMessage {
@@ -125,6 +129,8 @@ export async function queueEmail<DB>(executor: Kysely<DB>, message: EmailMessage
   if (/[\r\n]/.test(subject)) throw new InvalidMessageError('Email subject must be one line');
   if (!message.body.trim()) throw new InvalidMessageError('Email body is empty');
   checkRelated(message.related);
+  if (message.unsubscribeUrl !== undefined && !/^https?:\/\/[^\s<>]+$/.test(message.unsubscribeUrl))
+    throw new InvalidMessageError('The unsubscribe link must be an http or https URL');
   const attachments = storeAttachments(message.attachments);
   const row = await outbox(executor)
     .insertInto('notification_outbox')
@@ -136,6 +142,7 @@ export async function queueEmail<DB>(executor: Kysely<DB>, message: EmailMessage
       attachments: JSON.stringify(attachments),
       related_type: message.related?.type ?? null,
       related_id: message.related?.id ?? null,
+      unsubscribe_url: message.unsubscribeUrl ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -320,7 +327,15 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     try {
       const receipt =
         row.channel === 'email'
-          ? await transport.sendEmail({ id: row.id, to: row.recipient, from, subject: row.subject ?? '', body: row.body, attachments })
+          ? await transport.sendEmail({
+              id: row.id,
+              to: row.recipient,
+              from,
+              subject: row.subject ?? '',
+              body: row.body,
+              attachments,
+              unsubscribeUrl: row.unsubscribe_url ?? undefined,
+            })
           : await transport.sendSms({ id: row.id, to: row.recipient, body: row.body });
       await db
         .updateTable('notification_outbox')

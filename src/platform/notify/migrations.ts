@@ -35,5 +35,13 @@ export const notifyMigrations: MigrationSet = {
         await sql`DROP TABLE notification_outbox`.execute(db);
       },
     },
+    '20261202-03-notify-unsubscribe': {
+      async up(db) {
+        await sql`ALTER TABLE notification_outbox ADD COLUMN unsubscribe_url text`.execute(db);
+      },
+      async down(db) {
+        await sql`ALTER TABLE notification_outbox DROP COLUMN IF EXISTS unsubscribe_url`.execute(db);
+      },
+    },
   },
 };

@@ -136,6 +136,14 @@ test('Notify rate limits and server errors are worth retrying', async () => {
   assert.equal(receipt.providerReference, lastRequest().notificationId);
 });
 
+test('Notify email: a one-click unsubscribe link goes to Notify, which adds the headers', async () => {
+  await notifyTransport().sendEmail({ ...email, unsubscribeUrl: 'https://council.example/reports/unsubscribe/abc' });
+  assert.equal(lastRequest().status, 201);
+  assert.equal(lastRequest().body?.one_click_unsubscribe_url, 'https://council.example/reports/unsubscribe/abc');
+  await notifyTransport().sendEmail(email);
+  assert.equal(lastRequest().body?.one_click_unsubscribe_url, undefined);
+});
+
 test('Notify out of reach is worth retrying', async () => {
   const gone = await startNotifyServer();
   const transport = createNotifyTransport({ apiKey: gone.apiKey, baseUrl: gone.baseUrl, emailTemplateId: EMAIL_TEMPLATE, smsTemplateId: SMS_TEMPLATE });

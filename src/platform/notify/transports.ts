@@ -18,6 +18,8 @@ export interface OutgoingEmail {
   subject: string;
   body: string;
   attachments: StoredAttachment[];
+  /** One-click unsubscribe (RFC 8058): sent as List-Unsubscribe headers, or to Notify as its unsubscribe link. */
+  unsubscribeUrl?: string | undefined;
 }
 
 export interface OutgoingSms {
@@ -92,7 +94,11 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
           subject: message.subject,
           text: message.body,
           attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
-          headers: { 'X-Borough-Message-Id': message.id },
+          headers: {
+            'X-Borough-Message-Id': message.id,
+            ...(message.unsubscribeUrl ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+          },
+          ...(message.unsubscribeUrl ? { list: { unsubscribe: message.unsubscribeUrl } } : {}),
         });
         return { providerReference: typeof info.messageId === 'string' ? info.messageId : undefined };
       } catch (err) {
@@ -114,7 +120,7 @@ export interface NotifyClientLike {
   sendEmail(
     templateId: string,
     emailAddress: string,
-    options: { personalisation: Record<string, string>; reference: string },
+    options: { personalisation: Record<string, string>; reference: string; oneClickUnsubscribeURL?: string },
   ): Promise<{ data?: { id?: string } }>;
   sendSms(
     templateId: string,
@@ -162,6 +168,7 @@ export function createNotifyTransport(opts: NotifyTransportOptions): Transport {
         const res = await notify().sendEmail(opts.emailTemplateId, message.to, {
           personalisation: { subject: message.subject, body: message.body },
           reference: message.id,
+          ...(message.unsubscribeUrl ? { oneClickUnsubscribeURL: message.unsubscribeUrl } : {}),
         });
         return { providerReference: res.data?.id, droppedAttachments: message.attachments.length };
       } catch (err) {

@@ -122,7 +122,7 @@ export function createReportsRepository(db: ReportsDb) {
     },
 
     /** Every report for staff, newest first, with how many photos wait for approval. */
-    async staffReports(query: StaffQuery): Promise<{ rows: (ReportRow & { pending_photos: string })[]; total: number }> {
+    async staffReports(query: StaffQuery): Promise<{ rows: (ReportRow & { pending_photos: string; followers: string })[]; total: number }> {
       let q = db.selectFrom('reports');
       if (query.categories?.length) q = q.where('category', 'in', [...query.categories]);
       if (query.statuses?.length) q = q.where('status', 'in', [...query.statuses]);
@@ -140,6 +140,13 @@ export function createReportsRepository(db: ReportsDb) {
               .where('report_photos.state', '=', 'pending')
               .as('pending_photos'),
           )
+          .select((eb) =>
+            eb
+              .selectFrom('report_followers')
+              .select(eb.fn.countAll<string>().as('n'))
+              .whereRef('report_followers.reference', '=', 'reports.reference')
+              .as('followers'),
+          )
           .orderBy('created_at', 'desc')
           .orderBy('reference')
           .limit(query.limit)
@@ -147,7 +154,10 @@ export function createReportsRepository(db: ReportsDb) {
           .execute(),
         q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
       ]);
-      return { rows: rows.map((row) => ({ ...row, pending_photos: String(row.pending_photos ?? 0) })), total: Number(count.n) };
+      return {
+        rows: rows.map((row) => ({ ...row, pending_photos: String(row.pending_photos ?? 0), followers: String(row.followers ?? 0) })),
+        total: Number(count.n),
+      };
     },
 
     /** The newest public words on each report, for lists. */

@@ -144,6 +144,16 @@ describe('street reports', () => {
     assert.ok(page?.fixedAt);
     const mail = await testApp.services.notifier.listMessages({ recipient: 'neighbour@example.com' });
     assert.equal(mail.length, 3);
+    const links = await testApp.platform.database.db
+      .withTables<{ notification_outbox: { recipient: string; body: string; unsubscribe_url: string | null } }>()
+      .selectFrom('notification_outbox')
+      .select(['body', 'unsubscribe_url'])
+      .where('recipient', '=', 'neighbour@example.com')
+      .execute();
+    assert.ok(
+      links.every((m) => m.unsubscribe_url && m.body.includes(m.unsubscribe_url)),
+      'each update offers one-click unsubscribe, the same link as in the text',
+    );
     assert.ok(reports.canSayNotFixed(page));
 
     await assert.rejects(reports.notFixed(report.reference, { token: 'forged' }, 'Still there'), { statusCode: 403 });

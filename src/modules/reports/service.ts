@@ -512,6 +512,7 @@ export function createReportsService(ctx: ReportsContext) {
         continue;
       if (seen.has(alert.email)) continue;
       seen.add(alert.email);
+      const stop = alertOffLink(alert.id);
       await queueEmail(tx, {
         to: alert.email,
         subject: `New report near you: ${category.name}`,
@@ -519,9 +520,10 @@ export function createReportsService(ctx: ReportsContext) {
           `A new problem has been reported in the area you asked about.`,
           `${category.name}: ${report.place ?? ''}`.trim(),
           `See it at ${link(`/reports/${report.reference}`)}`,
-          `To stop these emails, go to ${alertOffLink(alert.id)}`,
+          `To stop these emails, go to ${stop}`,
         ].join('\n\n'),
         related: { type: 'report', id: report.reference },
+        unsubscribeUrl: stop,
       });
     }
   }
@@ -555,7 +557,8 @@ export function createReportsService(ctx: ReportsContext) {
     }
     if (!report.public || report.hidden) return;
     const followers = await repo.followers(tx, report.reference);
-    for (const follower of followers)
+    for (const follower of followers) {
+      const stop = unfollowLink(follower.id);
       await queueEmail(tx, {
         to: follower.email,
         subject: `Update on ${category.name.toLowerCase()} report ${report.reference}: ${REPORT_STATUS_NAMES[status]}`,
@@ -564,10 +567,12 @@ export function createReportsService(ctx: ReportsContext) {
           `Status: ${REPORT_STATUS_NAMES[status]}`,
           ...(change.update ? [change.update] : []),
           `See the report at ${link(`/reports/${report.reference}`)}`,
-          `To stop getting updates on this report, go to ${unfollowLink(follower.id)}`,
+          `To stop getting updates on this report, go to ${stop}`,
         ].join('\n\n'),
         related: { type: 'report', id: report.reference },
+        unsubscribeUrl: stop,
       });
+    }
   }
   cases.service.onChange(onCaseChange);
 
@@ -693,28 +698,36 @@ export function createReportsService(ctx: ReportsContext) {
     await notifier.nudge();
   }
 
-  /** Opens a confirmation link: starts following or starts the alert. */
-  async function confirm(token: string): Promise<{ kind: 'follow'; reference: string } | { kind: 'alert' } | null> {
+  /** What a confirmation link is for, without acting on it: the page that opens it asks the person to press a button. */
+  async function readConfirmation(token: string): Promise<{ kind: 'follow'; reference: string } | { kind: 'alert' } | null> {
     for (const purpose of ['report-follow', 'report-alert'] as const) {
       const result = verifyToken(secret, token, purpose);
-      if (!result.ok) continue;
-      const data = (result.payload.data ?? {}) as Record<string, unknown>;
-      if (purpose === 'report-follow') {
-        const report = await repo.byReference(db, result.payload.subject);
-        if (!report?.public || typeof data.email !== 'string') return null;
-        await repo.addFollower(db, report.reference, data.email);
-        return { kind: 'follow', reference: report.reference };
-      }
-      if (typeof data.email !== 'string') return null;
+      if (!result.ok || typeof result.payload.data?.email !== 'string') continue;
+      if (purpose === 'report-alert') return { kind: 'alert' };
+      const report = await repo.byReference(db, result.payload.subject);
+      return report?.public ? { kind: 'follow', reference: report.reference } : null;
+    }
+    return null;
+  }
+
+  /** Acts on a confirmation link: starts following or starts the alert. */
+  async function confirm(token: string): Promise<{ kind: 'follow'; reference: string } | { kind: 'alert' } | null> {
+    const confirmation = await readConfirmation(token);
+    if (!confirmation) return null;
+    const purpose = confirmation.kind === 'follow' ? 'report-follow' : 'report-alert';
+    const result = verifyToken(secret, token, purpose);
+    if (!result.ok) return null;
+    const data = (result.payload.data ?? {}) as Record<string, unknown>;
+    const email = String(data.email);
+    if (confirmation.kind === 'follow') await repo.addFollower(db, confirmation.reference, email);
+    else
       await repo.addAlert(
         db,
         data.kind === 'ward'
-          ? { email: data.email, kind: 'ward', ward_code: String(data.ward) }
-          : { email: data.email, kind: 'area', lat: Number(data.lat), lng: Number(data.lng), radius_m: Number(data.radius) },
+          ? { email, kind: 'ward', ward_code: String(data.ward) }
+          : { email, kind: 'area', lat: Number(data.lat), lng: Number(data.lng), radius_m: Number(data.radius) },
       );
-      return { kind: 'alert' };
-    }
-    return null;
+    return confirmation;
   }
 
   /** One-click unsubscribe from a link in any report email. */
@@ -730,6 +743,12 @@ export function createReportsService(ctx: ReportsContext) {
       return 'alert';
     }
     return null;
+  }
+
+  /** Whether a signed-in resident made this report. */
+  async function isReporter(reference: string, residentId: string): Promise<boolean> {
+    const reported = await cases.service.repo.caseByReference(normaliseReference(reference));
+    return reported?.source === 'report' && reported.resident_id === residentId;
   }
 
   /** Whether the reporter may still say it is not fixed. */
@@ -817,6 +836,12 @@ export function createReportsService(ctx: ReportsContext) {
     const category = categoryOf(row.category);
     const type = cases.service.typeOf(reported.type);
     const current = type.status(reported.status);
+    let canWork = true;
+    try {
+      cases.service.assertCanWork(member, reported);
+    } catch {
+      canWork = false;
+    }
     const nextStatuses = (current?.next ?? []).map((code) => ({
       code,
       label: type.status(code)?.label ?? code,
@@ -830,6 +855,9 @@ export function createReportsService(ctx: ReportsContext) {
       photos,
       followers,
       caseStatus: { code: reported.status, label: current?.label ?? reported.status },
+      /** Only the case's team (or its assignee) can move it; anyone who moderates can see it. */
+      canWork,
+      teamName: reported.team,
       nextStatuses,
       caseHref: `/staff/cases/${row.reference}`,
       nearbyOpen: (await openNearby(row.category, row.lat, row.lng, 200)).filter((r) => r.reference !== row.reference),
@@ -966,10 +994,13 @@ export function createReportsService(ctx: ReportsContext) {
   async function staffReports(
     member: StaffMember,
     query: StaffQuery,
-  ): Promise<{ rows: (PublicReport & { hidden: boolean; pendingPhotos: number })[]; total: number }> {
+  ): Promise<{ rows: (PublicReport & { hidden: boolean; pendingPhotos: number; followers: number })[]; total: number }> {
     assertCan(member, 'reports:moderate');
     const { rows, total } = await repo.staffReports(query);
-    return { rows: rows.map((row) => ({ ...toPublic(row), hidden: row.hidden, pendingPhotos: Number(row.pending_photos) })), total };
+    return {
+      rows: rows.map((row) => ({ ...toPublic(row), hidden: row.hidden, pendingPhotos: Number(row.pending_photos), followers: Number(row.followers) })),
+      total,
+    };
   }
 
   return {
@@ -996,11 +1027,13 @@ export function createReportsService(ctx: ReportsContext) {
     listReports,
     publicPhoto,
     isReporterToken,
+    isReporter,
     canSayNotFixed,
     notFixed,
     askToFollow,
     follow,
     askForAlert,
+    readConfirmation,
     confirm,
     unsubscribe,
     staffReport,

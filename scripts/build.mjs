@@ -1,4 +1,5 @@
-// Compiles the TypeScript to dist/, the stylesheets to dist/public/ and copies Leaflet to dist/vendor/.
+// Compiles the TypeScript to dist/ and the stylesheets to dist/public/, copies Leaflet to dist/vendor/ and
+// the platform's browser scripts to dist/scripts/, with brotli and gzip copies of each text file.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -41,6 +42,15 @@ function compressFolder(folder) {
     }
   }
 }
+// GOV.UK Frontend's script and its images, icons and manifest.
+const govuk = path.join(root, 'node_modules/govuk-frontend/dist/govuk');
+cpSync(path.join(govuk, 'govuk-frontend.min.js'), path.join(vendor, 'govuk/govuk-frontend.min.js'));
+cpSync(path.join(govuk, 'assets'), path.join(vendor, 'govuk/assets'), { recursive: true });
+
+// The platform's own scripts (and the map's styles beside them), compressed the same way.
+const scripts = path.join(root, 'dist/scripts');
+cpSync(path.join(root, 'src/platform/views/public/js'), scripts, { recursive: true });
 compressFolder(out);
 compressFolder(vendor);
-console.log('Built dist/, dist/public/ and dist/vendor/');
+compressFolder(scripts);
+console.log('Built dist/, dist/public/, dist/vendor/ and dist/scripts/');

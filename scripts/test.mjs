@@ -293,14 +293,16 @@ async function typecheck() {
   return tsc.code === 0 ? { result: 'passed' } : { result: 'failed', why: 'type errors' };
 }
 
-/** True when the compiled stylesheets are missing or older than their sources. */
+/** True when the built stylesheets or browser scripts are missing or older than their sources. */
 function stylesheetsStale() {
-  const styles = path.join(root, 'src/platform/views/styles');
-  const newest = existsSync(styles) ? Math.max(0, ...readdirSync(styles).map((f) => statSync(path.join(styles, f)).mtimeMs)) : 0;
-  return ['resident', 'staff'].some((name) => {
-    const css = path.join(root, 'dist/public', `${name}.css`);
-    return !existsSync(css) || statSync(css).mtimeMs < newest;
-  });
+  const newestIn = (folder) => (existsSync(folder) ? Math.max(0, ...readdirSync(folder).map((f) => statSync(path.join(folder, f)).mtimeMs)) : 0);
+  const built = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0);
+  const styles = newestIn(path.join(root, 'src/platform/views/styles'));
+  const scripts = newestIn(path.join(root, 'src/platform/views/public/js'));
+  return (
+    ['resident', 'staff'].some((name) => built(path.join(root, 'dist/public', `${name}.css`)) < styles) ||
+    readdirSync(path.join(root, 'src/platform/views/public/js')).some((name) => built(path.join(root, 'dist/scripts', name)) < scripts)
+  );
 }
 
 async function build() {

@@ -143,22 +143,21 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
   });
   const health = databaseHealth(database.pool);
   const cacheFor = config.production ? 86400 * 1000 : 0;
-  const assets: [string, string][] = [
-    ['/assets/govuk/', 'node_modules/govuk-frontend/dist/govuk'],
-    ['/assets/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
-    ['/assets/js/', 'src/platform/views/public/js'],
-  ];
-  for (const [prefix, folder] of assets) {
-    await app.register(fastifyStatic, { root: path.join(projectRoot, folder), prefix, maxAge: cacheFor, decorateReply: false });
-  }
-  // The map on the street report pages, copied and compressed by the build.
   await app.register(fastifyStatic, {
-    root: path.join(projectRoot, 'dist/vendor/leaflet'),
-    prefix: '/assets/leaflet/',
+    root: path.join(projectRoot, 'node_modules/@ministryofjustice/frontend/moj'),
+    prefix: '/assets/moj/',
     maxAge: cacheFor,
     decorateReply: false,
-    preCompressed: true,
   });
+  // Scripts, GOV.UK Frontend's assets and the map library, copied and compressed by the build.
+  const built: [string, string][] = [
+    ['/assets/js/', 'dist/scripts'],
+    ['/assets/govuk/', 'dist/vendor/govuk'],
+    ['/assets/leaflet/', 'dist/vendor/leaflet'],
+  ];
+  for (const [prefix, folder] of built) {
+    await app.register(fastifyStatic, { root: path.join(projectRoot, folder), prefix, maxAge: cacheFor, decorateReply: false, preCompressed: true });
+  }
   await app.register(fastifyStatic, {
     root: path.join(projectRoot, 'dist/public'),
     prefix: '/assets/',

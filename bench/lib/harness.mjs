@@ -154,9 +154,10 @@ export function request({ port, method = 'GET', path: urlPath, headers = {}, bod
       (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }),
-        );
+        response.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: response.statusCode, headers: response.headers, body: bytes.toString('utf8'), bytes: bytes.length, ms: performance.now() - t0 });
+        });
         response.on('error', reject);
       },
     );

@@ -23,6 +23,8 @@ export interface ReportDraft {
   description?: string;
   detailsDone?: boolean;
   photos: DraftPhoto[];
+  /** Photos uploaded for this report so far, removed ones too: each is stored, so there is a limit. */
+  uploads?: number;
   about: { name?: string; email?: string; phone?: string; showName: boolean };
   /** Who "About you" was completed for: a resident's id, or '' for someone not signed in. */
   aboutFor?: string;

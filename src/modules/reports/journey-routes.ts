@@ -46,6 +46,8 @@ interface State {
 /** A photo's own position is offered instead of the chosen point when it is further away than this. */
 const PHOTO_OFFER_METRES = 25;
 const MAX_DESCRIPTION = 2000;
+/** Every upload is stored until the report is sent or abandoned, so one report may upload only so many. */
+const MAX_UPLOADS = 10;
 const EMAIL = /^[^\s@<>,;"()[\]\\]+@[^\s@<>,;"()[\]\\]+\.[^\s@<>,;"()[\]\\]+$/;
 const PHONE = /^\+?[\d\s().-]{7,24}$/;
 
@@ -522,8 +524,11 @@ function journeyRoutes(app: FastifyInstance, service: ReportsService, account: A
     for (const upload of uploads) {
       if (upload.tooLarge) problems.push({ field: 'photos', message: 'The selected photo must be smaller than 10MB' });
       else if (draft.photos.length >= MAX_PHOTOS) problems.push({ field: 'photos', message: `You can add up to ${MAX_PHOTOS} photos` });
+      else if ((draft.uploads ?? 0) >= MAX_UPLOADS)
+        problems.push({ field: 'photos', message: `You have added and removed too many photos for one report: send it with the ones you have` });
       else {
         try {
+          draft.uploads = (draft.uploads ?? 0) + 1;
           const kept = await service.stashPhoto(upload.bytes, upload.filename);
           const at = kept.position ? await service.locate(kept.position.lat, kept.position.lng) : undefined;
           draft.photos.push({

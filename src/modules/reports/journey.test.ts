@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { deflateSync } from 'node:zlib';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { createTestApp, pageText, type TestApp, type TestClient } from '../../../test/support/app.js';
 import { postMultipart, type UploadedFile } from '../../../test/support/multipart.js';
 import { browser, signIn } from '../account/residents/test-helpers.js';
 import type { ReportsService } from './service.js';
+import { pngTakenAt, tinyPng } from '../../../test/support/images.js';
 
 const RESIDENT_PASSWORD = 'kingsmere-demo-resident';
 
@@ -14,72 +14,6 @@ interface Place {
   postcode: string;
   lat: number;
   lng: number;
-}
-
-/* ---------------------------------------------------------------- a tiny real PNG, with or without a GPS position */
-
-function crc32(bytes: Buffer): number {
-  let c = ~0;
-  for (const byte of bytes) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function chunk(type: string, data: Buffer = Buffer.alloc(0)): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), body.length + 4);
-  return out;
-}
-
-/** EXIF (little-endian TIFF) holding only a GPS position. */
-function gpsExif(lat: number, lng: number): Buffer {
-  const b = Buffer.alloc(128);
-  b.write('II', 0, 'latin1');
-  b.writeUInt16LE(42, 2);
-  b.writeUInt32LE(8, 4);
-  b.writeUInt16LE(1, 8); // IFD0: one entry, the GPS IFD pointer
-  b.writeUInt16LE(0x8825, 10);
-  b.writeUInt16LE(4, 12);
-  b.writeUInt32LE(1, 14);
-  b.writeUInt32LE(26, 18);
-  b.writeUInt16LE(4, 26); // GPS IFD: four entries, data from byte 80
-  const entry = (i: number, tag: number, type: number, count: number, value: number | string) => {
-    const at = 28 + i * 12;
-    b.writeUInt16LE(tag, at);
-    b.writeUInt16LE(type, at + 2);
-    b.writeUInt32LE(count, at + 4);
-    if (typeof value === 'string') b.write(`${value}\0`, at + 8, 'latin1');
-    else b.writeUInt32LE(value, at + 8);
-  };
-  const rationals = (at: number, degrees: number) => {
-    const d = Math.floor(degrees);
-    const m = Math.floor((degrees - d) * 60);
-    const s = Math.round(((degrees - d) * 60 - m) * 60 * 10000);
-    [d, 1, m, 1, s, 10000].forEach((n, i) => b.writeUInt32LE(n, at + i * 4));
-  };
-  entry(0, 1, 2, 2, lat >= 0 ? 'N' : 'S');
-  entry(1, 2, 5, 3, 80);
-  entry(2, 3, 2, 2, lng >= 0 ? 'E' : 'W');
-  entry(3, 4, 5, 3, 104);
-  rationals(80, Math.abs(lat));
-  rationals(104, Math.abs(lng));
-  return b;
-}
-
-function png(position?: { lat: number; lng: number }): Buffer {
-  const header = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    ...(position ? [chunk('eXIf', gpsExif(position.lat, position.lng))] : []),
-    chunk('IDAT', deflateSync(Buffer.from([0, 0x80]))),
-    chunk('IEND'),
-  ]);
 }
 
 /* ---------------------------------------------------------------- reading pages */
@@ -223,7 +157,7 @@ describe('report a problem, without JavaScript', () => {
       client,
       '/report/details',
       { size: 'plate-to-tyre', description: 'Deep hole by the drain', action: 'upload' },
-      { file: { name: 'photos', filename: 'hole.png', type: 'image/png', bytes: png() } },
+      { file: { name: 'photos', filename: 'hole.png', type: 'image/png', bytes: tinyPng() } },
     );
     assert.equal(uploaded.statusCode, 303);
     const withPhoto = await client.get(location(uploaded));
@@ -246,7 +180,7 @@ describe('report a problem, without JavaScript', () => {
       client,
       '/report/details',
       { size: 'plate-to-tyre', description: 'Deep hole by the drain', action: 'upload' },
-      { file: { name: 'photos', filename: 'second.png', type: 'image/png', bytes: png() } },
+      { file: { name: 'photos', filename: 'second.png', type: 'image/png', bytes: tinyPng() } },
     );
     const twoPhotos = await client.get(location(second));
     const remove = [...twoPhotos.body.matchAll(/value="(remove-photo:[^"]+)"/g)].map((m) => m[1] ?? '');
@@ -424,7 +358,7 @@ describe('report a problem, without JavaScript', () => {
       client,
       '/report/details',
       { action: 'upload' },
-      { file: { name: 'photos', filename: 'street.png', type: 'image/png', bytes: png({ lat: elsewhere.lat, lng: elsewhere.lng }) } },
+      { file: { name: 'photos', filename: 'street.png', type: 'image/png', bytes: pngTakenAt(elsewhere.lat, elsewhere.lng) } },
     );
     const page = await client.get(location(uploaded));
     assert.match(pageText(page.body), /Your photo street\.png was taken near .+\. Use that location instead\?/);
@@ -460,6 +394,31 @@ describe('report a problem, without JavaScript', () => {
     assert.match(confirmation.body, /govuk-warning-text/);
     const report = await reports.publicReport(referenceOf(sent));
     assert.ok(report && Math.abs(report.lat - elsewhere.lat) < 1e-5 && Math.abs(report.lng - elsewhere.lng) < 1e-5, 'the report is where the photo was taken');
+  });
+
+  test('one report can upload only so many photos, removed ones included, since each is stored', async () => {
+    const client = browser(t);
+    await chooseCategory(client, await placeByPostcode(client, nextQuiet().postcode), 'pothole');
+    await client.get('/report/details');
+    const upload = () =>
+      postMultipart(
+        t,
+        client,
+        '/report/details',
+        { action: 'upload' },
+        { file: { name: 'photos', filename: 'again.png', type: 'image/png', bytes: tinyPng() } },
+      );
+    for (let i = 0; i < 10; i++) {
+      const added = await upload();
+      assert.equal(added.statusCode, 303, `upload ${i + 1}`);
+      const page = await client.get(location(added));
+      const remove = /value="(remove-photo:[^"]+)"/.exec(page.body)?.[1];
+      assert.ok(remove);
+      await postMultipart(t, client, '/report/details', { action: remove });
+    }
+    const refused = await upload();
+    assert.equal(refused.statusCode, 400);
+    assert.deepEqual(errorSummary(refused.body), ['You have added and removed too many photos for one report: send it with the ones you have']);
   });
 
   test('a signed-in resident gives no contact details, and the report is in their council activity', async () => {

@@ -102,7 +102,13 @@ describe('the platform over HTTP', () => {
   });
 
   it('sends stylesheets, scripts and the map library compressed to browsers that accept it, and plain to others', async () => {
-    for (const url of ['/assets/resident.css', '/assets/leaflet/leaflet.js', '/assets/leaflet/leaflet.css', '/assets/js/report-map.mjs', '/assets/govuk/govuk-frontend.min.js']) {
+    for (const url of [
+      '/assets/resident.css',
+      '/assets/leaflet/leaflet.js',
+      '/assets/leaflet/leaflet.css',
+      '/assets/js/report-map.mjs',
+      '/assets/govuk/govuk-frontend.min.js',
+    ]) {
       const plain = await t.app.inject({ url, headers: { 'accept-encoding': 'identity' } });
       const brotli = await t.app.inject({ url, headers: { 'accept-encoding': 'br, gzip' } });
       const gzip = await t.app.inject({ url, headers: { 'accept-encoding': 'gzip' } });

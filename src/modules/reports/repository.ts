@@ -209,10 +209,6 @@ export function createReportsRepository(db: ReportsDb) {
       if (until) q = q.where('u.created_at', '<=', until);
       return q.orderBy('u.created_at').orderBy('u.id').limit(limit).execute();
     },
-    async setUpdateHidden(tx: ReportsDb, id: string, hidden: boolean): Promise<string | undefined> {
-      const row = await tx.updateTable('report_updates').set({ hidden }).where('id', '=', id).returning('reference').executeTakeFirst();
-      return row?.reference;
-    },
 
     async stash(tx: ReportsDb, id: string): Promise<void> {
       await tx.insertInto('report_photo_stash').values({ id }).execute();
@@ -308,9 +304,6 @@ export function createReportsRepository(db: ReportsDb) {
       if (existing) return existing.id;
       const row = await tx.insertInto('report_alerts').values(alert).returning('id').executeTakeFirstOrThrow();
       return row.id;
-    },
-    alert(id: string) {
-      return db.selectFrom('report_alerts').selectAll().where('id', '=', id).executeTakeFirst();
     },
     async removeAlert(id: string): Promise<boolean> {
       const result = await db.deleteFrom('report_alerts').where('id', '=', id).executeTakeFirst();

@@ -1020,7 +1020,6 @@ export function createReportsService(ctx: ReportsContext) {
     assetsNear,
     openNearby,
     submit,
-    readPhotoPosition,
     answerLines,
     publicReport,
     publicReports,
@@ -1043,8 +1042,6 @@ export function createReportsService(ctx: ReportsContext) {
     markDuplicate,
     byToken: (token: string) => repo.byToken(token).then((row) => (row ? toPublic(row) : null)),
     updatesSince: (since: Date, until: Date | undefined, limit: number) => repo.publicUpdatesSince(since, until, limit),
-    /** Bounding box of public reports for the map; at most `limit`. */
-    inBox: (box: BBox, limit: number) => publicReports({ box, limit, order: 'updated' }),
   };
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { generateTotp } from '../../src/platform/security/totp.js';
-import { useSite, type BoroughPage } from '../support/browser.js';
+import { staffSignsIn, useSite, type BoroughPage } from '../support/browser.js';
 
 /**
  * Case management in Chromium, with an accessibility audit of every page: a resident follows their
@@ -41,15 +40,6 @@ async function residentSignsIn(page: BoroughPage, email: string): Promise<void> 
   await page.fillAndSubmit({ 'Email address': email, Password: demo.password }, 'Sign in');
 }
 
-async function staffSignsIn(page: BoroughPage, role: string): Promise<void> {
-  const staff = site.server.running.platform.council.demoUsers?.staff;
-  assert.ok(staff);
-  await page.visit('/staff/sign-in');
-  await page.fillAndSubmit({ 'Email address': `${role}@${staff.emailDomain}`, Password: staff.password }, 'Continue');
-  await page.fillAndSubmit({ 'Enter the code from your authenticator app': generateTotp(staff.totpSecret) }, 'Sign in');
-  assert.equal(page.path, '/staff');
-}
-
 describe('cases in the browser', () => {
   test('a resident follows their case and adds information, without JavaScript', async () => {
     const email = 'priya.shah@example.com';
@@ -75,7 +65,7 @@ describe('cases in the browser', () => {
     const reference = await openCaseFor(email, 'Pothole on Hollin Road');
     const officer = await site.newPage({ javaScript: true });
     await officer.page.setViewportSize({ width: 320, height: 640 });
-    await staffSignsIn(officer, 'case-officer');
+    await staffSignsIn(site, officer, 'case-officer');
     await officer.visit('/staff/cases?team=highways&sort=opened&order=desc');
     await officer.clickLink(reference);
     await officer.expectHeading(`Case ${reference}`);

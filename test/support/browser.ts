@@ -28,6 +28,7 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page, t
 import { start, type Running } from '../../src/main.js';
 import type { CouncilProfile } from '#platform/council/index';
 import { sql } from '#platform/db/index';
+import { generateTotp } from '#platform/security/totp';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -234,6 +235,16 @@ export interface Site {
   server: BoroughServer;
   browser: BoroughBrowser;
   newPage(opts: { javaScript: boolean }): Promise<BoroughPage>;
+}
+
+/** Signs the page in as the demo council's staff member with this role: password, then the authenticator code. */
+export async function staffSignsIn(site: Site, page: BoroughPage, role: string): Promise<void> {
+  const staff = site.server.running.platform.council.demoUsers?.staff;
+  assert.ok(staff, 'the demo council has staff users');
+  await page.visit('/staff/sign-in');
+  await page.fillAndSubmit({ 'Email address': `${role}@${staff.emailDomain}`, Password: staff.password }, 'Continue');
+  await page.fillAndSubmit({ 'Enter the code from your authenticator app': generateTotp(staff.totpSecret) }, 'Sign in');
+  assert.equal(page.path, '/staff');
 }
 
 /** Registers before/after hooks that start the platform and Chromium once for the test file. */

@@ -1,3 +1,4 @@
+import { ukDay } from '#platform/council/dates';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { recordAudit, type Actor } from '#platform/audit/index';
@@ -84,10 +85,6 @@ export interface Submission {
 export type SubmitResult = { ok: true; submission: Submission; created: boolean } | { ok: false; page: Page | undefined; reason: 'incomplete' };
 
 const RESUME_PURPOSE = 'form-resume';
-
-function today(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}
 
 /** What expressions may read from a resident's profile. */
 export function profileFields(details: ResidentDetails | undefined): Record<string, unknown> {
@@ -197,7 +194,7 @@ export function createFormsService(ctx: FormsContext) {
   const expiry = () => new Date(Date.now() + draftDays * 86_400_000);
 
   function routingContext(profile: ResidentDetails | undefined): RoutingContext {
-    return { profile: profileFields(profile), today: today() };
+    return { profile: profileFields(profile), today: ukDay() };
   }
 
   function toDraft(row: DraftRow & { submitted?: boolean }, def: FormDefinition): Draft {

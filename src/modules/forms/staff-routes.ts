@@ -1,3 +1,4 @@
+import { ukDay } from '#platform/council/dates';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '#platform/http/errors';
@@ -40,10 +41,6 @@ function queryOf(request: FastifyRequest): Query {
 
 const bodyOf = (request: FastifyRequest): Body => (request.body && typeof request.body === 'object' ? (request.body as Body) : {});
 const text = (body: Body, name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '');
-
-function londonDate(date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
-}
 
 /** A real calendar date written YYYY-MM-DD (what a date input sends), or null when it is not one. */
 function parseDay(value: string): string | null {
@@ -587,7 +584,7 @@ function staffRoutes(app: FastifyInstance, forms: FormsService, account: Account
       return reply.redirect(`/staff/forms/submissions?${filterParams(values).toString()}`, 303);
     }
     const submissions = await forms.exportSubmissions(member, filters);
-    const filename = `submissions-${filters.slug ?? 'all'}-${londonDate()}.csv`;
+    const filename = `submissions-${filters.slug ?? 'all'}-${ukDay()}.csv`;
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${filename}"`)

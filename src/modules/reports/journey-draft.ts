@@ -1,3 +1,4 @@
+import { ukDay } from '#platform/council/dates';
 import { validateAnswer } from '#modules/forms/index';
 import type { ReportCategory, ReportQuestion } from './model/category.js';
 
@@ -137,15 +138,11 @@ export function fieldAnchor(field: string): string {
   return `#${field}`;
 }
 
-function todayIso(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}
-
 /** The category's answers checked as the service will check them: values, and errors by question id. */
 export function checkQuestions(category: ReportCategory, raw: Readonly<Record<string, unknown>>) {
   const values: Record<string, unknown> = {};
   const errors: { field: string; message: string }[] = [];
-  const context = { answers: values, profile: {}, today: todayIso() };
+  const context = { answers: values, profile: {}, today: ukDay() };
   for (const question of category.questions) {
     const result = validateAnswer(question, raw[question.id], context);
     if ('error' in result) errors.push({ field: question.id, message: result.error });

@@ -1,3 +1,4 @@
+import { ukDay } from '#platform/council/dates';
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '#platform/audit/index';
@@ -132,10 +133,6 @@ function clean(text: unknown, max: number): string | undefined {
   return value ? value.slice(0, max) : undefined;
 }
 
-function todayIso(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}
-
 function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
@@ -155,7 +152,6 @@ export function createReportsService(ctx: ReportsContext) {
   const db = reportsDb(platform.database.db as unknown as Kysely<object>);
   const repo = createReportsRepository(db);
   const secret = config.sessionSecret;
-  const timeZone = 'Europe/London';
 
   function categoryOf(code: string): ReportCategory {
     const category = categories.get(code);
@@ -308,7 +304,7 @@ export function createReportsService(ctx: ReportsContext) {
 
   function checkAnswers(category: ReportCategory, raw: Readonly<Record<string, unknown>>, problems: { field: string; message: string }[]) {
     const answers: Record<string, unknown> = {};
-    const context = { answers, profile: {}, today: todayIso(timeZone) };
+    const context = { answers, profile: {}, today: ukDay() };
     for (const question of category.questions) {
       const result = validateAnswer(question, raw[question.id], context);
       if ('error' in result) problems.push({ field: question.id, message: result.error });

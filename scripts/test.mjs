@@ -167,10 +167,15 @@ function walk(dir, out = []) {
 const matchesFilters = (file) => filters.length === 0 || filters.some((f) => file.includes(f));
 const allTestFiles = [...walk(path.join(root, 'src')), ...walk(path.join(root, 'test'))].sort().filter(matchesFilters);
 const isBrowserTest = (file) => file.split(path.sep).join('/').startsWith('test/browser/');
-const integrationAndUnitFiles = allTestFiles.filter((f) => !isBrowserTest(f));
+/** `*.postgres.test.ts` files test what only a PostgreSQL server has (pg_dump, several connections): they run in that layer alone. */
+const isPostgresOnly = (file) => file.endsWith('.postgres.test.ts');
+const integrationAndUnitFiles = allTestFiles.filter((f) => !isBrowserTest(f) && !isPostgresOnly(f));
 const browserFiles = allTestFiles.filter(isBrowserTest);
 /** Files that build the platform over a database the test layer chooses (createTestApp reads TEST_DATABASE_URL). */
-const postgresFiles = integrationAndUnitFiles.filter((f) => /\bcreateTestApp\b|\bTEST_DATABASE_URL\b/.test(readFileSync(path.join(root, f), 'utf8')));
+const postgresFiles = [
+  ...integrationAndUnitFiles.filter((f) => /\bcreateTestApp\b|\bTEST_DATABASE_URL\b/.test(readFileSync(path.join(root, f), 'utf8'))),
+  ...allTestFiles.filter(isPostgresOnly),
+];
 
 // ---------------------------------------------------------------------------------------------
 // Node's test runner

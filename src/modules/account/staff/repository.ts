@@ -123,6 +123,11 @@ export class StaffRepository {
       .execute();
   }
 
+  /** Replaces a secret stored before sealing with its sealed form, unless it has changed meanwhile. */
+  async sealTotp(id: string, plain: string, sealed: string): Promise<void> {
+    await this.db.updateTable('staff_users').set({ totp_secret: sealed }).where('id', '=', id).where('totp_secret', '=', plain).execute();
+  }
+
   async enrolTotp(id: string, secret: string, step: number): Promise<void> {
     await this.db
       .updateTable('staff_users')

@@ -7,6 +7,7 @@ import { queueEmail, type ListMessagesOptions, type MessageSummary, type StoredM
 import type { NavItem } from '#platform/platform';
 import { hashPassword, nextSignInAllowedAt, signInDelay, verifyPassword, verifyPasswordForUnknownAccount } from '#platform/security/passwords';
 import { sha256Hex, signToken, verifyToken } from '#platform/security/tokens';
+import { isSealed, seal, sealingKey, unseal } from '#platform/security/sealed';
 import { verifyTotp } from '#platform/security/totp';
 import type { AccountContext } from '../index.js';
 import { assertCan, can, isRole, permissionsFor, PERMISSIONS, ROLES, type Permission, type Role } from '../permissions.js';
@@ -156,6 +157,9 @@ export function createStaffService(ctx: AccountContext): StaffService {
   const { config } = ctx.platform;
   const repo = new StaffRepository(ctx.platform.database.db);
   const tokenSecret = config.sessionSecret;
+  // Authenticator secrets are sealed at rest; one stored before sealing is sealed at its next use.
+  const totpKey = sealingKey(config.sessionSecret, 'staff-totp');
+  const totpSecretOf = (stored: string) => (isSealed(stored) ? unseal(totpKey, stored) : stored);
   const resolved = new WeakMap<FastifyRequest, StaffMember | null>();
   const navigation: StaffNavigationItem[] = [
     { href: '/staff', text: 'Home' },
@@ -370,7 +374,7 @@ export function createStaffService(ctx: AccountContext): StaffService {
           teams: demo.teamsByRole[role] ?? [],
           status: 'active',
           passwordHash,
-          totpSecret: demo.totpSecret,
+          totpSecret: seal(totpKey, demo.totpSecret),
           isDemo: true,
         });
       }
@@ -410,10 +414,12 @@ export function createStaffService(ctx: AccountContext): StaffService {
       const now = new Date();
       const wait = throttled(row, now);
       if (wait) return { ok: false, ...wait };
-      const step = verifyTotp(row.totp_secret, code, { lastUsedStep: row.totp_last_step });
+      const secret = totpSecretOf(row.totp_secret);
+      const step = verifyTotp(secret, code, { lastUsedStep: row.totp_last_step });
       if (step === null || !(await repo.claimTotpStep(row.id, step))) {
         return failed(await recordFailure(row, 'code'));
       }
+      if (!isSealed(row.totp_secret)) await repo.sealTotp(row.id, row.totp_secret, seal(totpKey, secret));
       await recordSignedIn(row, 'password', row.status === 'invited' ? { status: 'active' } : {});
       return { ok: true };
     },
@@ -429,7 +435,7 @@ export function createStaffService(ctx: AccountContext): StaffService {
         return failed(await recordFailure(row, 'code'));
       }
       await repo.transaction(async (r, tx) => {
-        await r.enrolTotp(row.id, secret, step);
+        await r.enrolTotp(row.id, seal(totpKey, secret), step);
         await recordAudit(tx, {
           actor: { type: 'staff', id: row.id, label: row.name },
           action: 'staff.mfa-enrolled',

@@ -20,6 +20,7 @@ type StaffRow = {
   last_failed_sign_in_at: Date | null;
   locked_until: Date | null;
   totp_last_step: number | null;
+  totp_secret: string | null;
 };
 
 describe('staff sign-in', () => {
@@ -201,6 +202,19 @@ describe('staff sign-in', () => {
     assert.equal((await browser(t).get(`${path}x`)).statusCode, 400);
   });
 
+  test('authenticator secrets are sealed in the database; one stored before sealing is sealed when next used', async () => {
+    const stored = async (email: string) =>
+      (await staffUsers().selectFrom('staff_users').select('totp_secret').where('email', '=', email).executeTakeFirstOrThrow()).totp_secret ?? '';
+    const sealed = await stored('administrator@kingsmere.example');
+    assert.match(sealed, /^v1\./);
+    assert.ok(!sealed.includes(DEMO_TOTP_SECRET), 'the secret cannot be read from the database');
+
+    await staffUsers().updateTable('staff_users').set({ totp_secret: DEMO_TOTP_SECRET }).where('email', '=', 'manager@kingsmere.example').execute();
+    const done = await signIn(browser(t), 'manager@kingsmere.example');
+    assert.equal(done.headers.location, '/staff', 'a secret stored before sealing still works');
+    assert.match(await stored('manager@kingsmere.example'), /^v1\./, 'and is sealed once used');
+  });
+
   test('after an authenticator reset, the next sign-in sets up a new one', async () => {
     await t.services.account.staff.resetMfa('safeguarding-officer@kingsmere.example');
     const client = browser(t);
@@ -211,6 +225,12 @@ describe('staff sign-in', () => {
     assert.ok(secret);
     assert.notEqual(secret, DEMO_TOTP_SECRET);
     assert.equal((await client.post('/staff/sign-in/set-up-authenticator', { code: generateTotp(secret) })).headers.location, '/staff');
+    const row = await staffUsers()
+      .selectFrom('staff_users')
+      .select('totp_secret')
+      .where('email', '=', 'safeguarding-officer@kingsmere.example')
+      .executeTakeFirstOrThrow();
+    assert.ok(row.totp_secret?.startsWith('v1.') && !row.totp_secret.includes(secret), 'a new secret is sealed too');
   });
 
   test('staff pages send signed-out people to sign in and back', async () => {

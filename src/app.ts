@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -13,6 +14,7 @@ import nunjucks from 'nunjucks';
 import { projectRoot } from '#platform/config/index';
 import { databaseAnswers } from '#platform/db/index';
 import { HttpError, wantsJson } from '#platform/http/errors';
+import { databaseRateLimitStore } from '#platform/http/rate-limit-store';
 import { DatabaseSessionStore } from '#platform/http/session-store';
 import type { NavItem, Platform } from '#platform/platform';
 import { configureNunjucks, templateFolders } from '#platform/views/index';
@@ -222,9 +224,14 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
       site.csrfProtection(request, reply, done);
     });
 
-    // Rate limits are set per route (sign-in, registration, links); none globally.
+    // Rate limits are set per route (sign-in, registration, links); none globally. On a PostgreSQL
+    // server the counts are shared by every web process; the embedded database has one process.
     await site.register(fastifyRateLimit, {
       global: false,
+      // The plugin's types leave out the window and maximum it passes to a store's incr.
+      ...(config.databaseUrl
+        ? { store: databaseRateLimitStore(database.db as unknown as Kysely<object>) as unknown as fastifyRateLimit.FastifyRateLimitStoreCtor }
+        : {}),
       errorResponseBuilder: (_req, context) => {
         const err = new HttpError(429, 'Too many requests');
         (err as HttpError & { retryAfter?: string }).retryAfter = context.after;

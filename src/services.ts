@@ -1,9 +1,11 @@
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import type { WebModule } from './app.js';
 import type { MigrationSet } from '#platform/db/index';
 import { auditMigrations } from '#platform/audit/index';
 import { createGeography, geoMigrations, type Geography } from '#platform/geo/index';
 import { sessionMigrations } from '#platform/http/migrations';
+import { purgeEndedRateLimits } from '#platform/http/rate-limit-store';
 import { purgeExpiredSessions } from '#platform/http/session-store';
 import { createFiles, filesMigrations, FolderFileStore, type Files } from '#platform/files/index';
 import { createJobs, type Jobs } from '#platform/jobs/index';
@@ -80,7 +82,8 @@ export async function buildServices(platform: Platform): Promise<Services> {
         const links = await account.residents.purgeExpiredLinks();
         const formDrafts = await forms.service.purgeExpiredDrafts();
         const reportPhotos = await reports.service.tidyPhotoStash();
-        logger.info({ sessions, links, formDrafts, reportPhotos }, 'housekeeping done');
+        const rateLimits = await purgeEndedRateLimits(database.db as unknown as Kysely<object>);
+        logger.info({ sessions, links, formDrafts, reportPhotos, rateLimits }, 'housekeeping done');
       });
       await jobs.schedule('housekeeping', '*/15 * * * *');
     },

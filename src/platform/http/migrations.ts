@@ -19,5 +19,20 @@ export const sessionMigrations: MigrationSet = {
         `.execute(db);
       },
     },
+    '20261202-05-http-rate-limits': {
+      async up(db) {
+        await sql`
+          CREATE TABLE rate_limits (
+            key text PRIMARY KEY,
+            hits integer NOT NULL,
+            resets_at timestamptz NOT NULL
+          );
+          CREATE INDEX rate_limits_resets ON rate_limits (resets_at);
+        `.execute(db);
+      },
+      async down(db) {
+        await sql`DROP TABLE IF EXISTS rate_limits`.execute(db);
+      },
+    },
   },
 };

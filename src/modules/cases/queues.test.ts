@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '#modules/account/index';
+import { startOfLocalDay } from '#platform/council/dates';
 import { createTestApp, pageText, type TestApp } from '../../../test/support/app.js';
 import { parseCsv } from '../../../test/support/csv.js';
 import { signInDemoStaff, type SignedInStaff } from '../../../test/support/staff.js';
 import { drawMap, parseQueueQuery, type QueueChoices } from './queues.js';
-import { startOfLocalDay } from './sla.js';
 import type { OpenCaseInput } from './service.js';
 
 function present<T>(value: T | null | undefined, what: string): T {

@@ -2,6 +2,7 @@
 // saved views, bulk changes, the CSV download, the map and search. Every function checks the
 // staff member's permissions itself, so no route can skip them.
 import { recordAudit } from '#platform/audit/index';
+import { startOfLocalDay } from '#platform/council/dates';
 import type { AreaGeometry, BBox, Geography } from '#platform/geo/index';
 import { toCsv } from '#platform/http/csv';
 import { HttpError } from '#platform/http/errors';
@@ -9,7 +10,7 @@ import { assertCan, can, type Account, type StaffMember } from '#modules/account
 import { PRIORITIES, type CaseType } from './model/case-type.js';
 import { asDb, type CaseRow, type SlaFilter, type SortKey } from './repository.js';
 import { normaliseReference, SLA_FILTERS, SORT_KEYS, type CaseSummary, type CasesService, type QueueQuery } from './service.js';
-import { isCalendarDate, startOfLocalDay } from './sla.js';
+import { isCalendarDate } from './sla.js';
 
 export const PAGE_SIZE = 25;
 export const BULK_CAP = 100;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startOfLocalDay } from '#platform/council/dates';
 import {
   isCalendarDate,
-  startOfLocalDay,
   addWorkingTime,
   dueSoonBoundary,
   isWorkingDay,
@@ -346,6 +346,8 @@ test('a missing council working time file names the file', () => {
 test('a local date starts at local midnight, in summer time too', () => {
   assert.equal(startOfLocalDay('2026-01-10', 'Europe/London').toISOString(), '2026-01-10T00:00:00.000Z');
   assert.equal(startOfLocalDay('2026-07-01', 'Europe/London').toISOString(), '2026-06-30T23:00:00.000Z');
+  assert.equal(startOfLocalDay('2026-03-29', 'Europe/London').toISOString(), '2026-03-29T00:00:00.000Z', 'the clocks go forward later that night');
+  assert.equal(startOfLocalDay('2026-10-25', 'Europe/London').toISOString(), '2026-10-24T23:00:00.000Z', 'the clocks go back later that night');
   assert.equal(isCalendarDate('2026-02-30'), false);
   assert.throws(() => startOfLocalDay('2026-02-30', 'Europe/London'), RangeError);
 });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { localToInstant, offsetMinutes, parseCalendarDate } from '#platform/council/dates';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -185,8 +186,8 @@ export function workingDaysLabel(target: SlaTarget): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dates and time zones. A "day number" counts local calendar days from 1970-01-01, so moving
-// from one day to the next is plain arithmetic and the zone is only consulted at the edges.
+// Dates and time zones, counted in day numbers: local calendar days from 1970-01-01 (see
+// #platform/council/dates).
 
 function clockMinutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -201,24 +202,6 @@ function targetMillis(target: SlaTarget, cal: WorkingCalendar): number {
 /** Whether a string is a real YYYY-MM-DD date (2026-02-30 is not). */
 export function isCalendarDate(value: string): boolean {
   return parseCalendarDate(value) !== undefined;
-}
-
-/** The instant a local date begins in the time zone: what "opened on 3 March" means to an officer. */
-export function startOfLocalDay(day: string, timeZone: string): Date {
-  const dayNumber = parseCalendarDate(day);
-  if (dayNumber === undefined) throw new RangeError(`"${day}" is not a date`);
-  return new Date(localToInstant(dayNumber, 0, timeZone));
-}
-
-/** Day number of a real YYYY-MM-DD date, or undefined for anything else (such as 2026-02-30). */
-function parseCalendarDate(value: string): number | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return undefined;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  // Date.UTC rolls 30 February over into March, so a real date is one that comes back unchanged.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
-  return date.getTime() / DAY_MS;
 }
 
 function formatDayNumber(dayNumber: number): string {
@@ -239,96 +222,8 @@ function isKnownTimeZone(timeZone: string): boolean {
   }
 }
 
-interface ZoneCache {
-  format: Intl.DateTimeFormat;
-  /** Offset in minutes by UTC day; null for a day with a clock change, which is looked up by the hour. */
-  offsetByDay: Map<number, number | null>;
-  /** Offset in minutes by UTC hour, for hours with no clock change inside them. */
-  offsetByHour: Map<number, number>;
-}
-
-const zoneCaches = new Map<string, ZoneCache>();
-/** Bounds the memory used by long-running processes; a cleared cache simply refills. */
-const MAX_CACHED_ENTRIES = 50_000;
-
-function zoneCache(timeZone: string): ZoneCache {
-  let cache = zoneCaches.get(timeZone);
-  if (!cache) {
-    const format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    cache = { format, offsetByDay: new Map(), offsetByHour: new Map() };
-    zoneCaches.set(timeZone, cache);
-  }
-  return cache;
-}
-
-/** Minutes the zone's wall clock is ahead of UTC at an instant, read from Intl rather than assumed. */
-function exactOffsetMinutes(format: Intl.DateTimeFormat, instant: number): number {
-  const parts: Record<string, number> = {};
-  for (const part of format.formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  const wall = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-  const wholeSecond = Math.floor(instant / 1000) * 1000;
-  return Math.round((wall - wholeSecond) / MINUTE_MS);
-}
-
-/**
- * Offsets are cached for a whole UTC day, or hour, when the offset is the same at both ends of it:
- * clocks change at most once in a day, so that means no change inside it. Only the instants
- * close to a change are worked out exactly.
- */
-function offsetMinutes(instant: number, timeZone: string): number {
-  const cache = zoneCache(timeZone);
-  const day = Math.floor(instant / DAY_MS);
-  let dayOffset = cache.offsetByDay.get(day);
-  if (dayOffset === undefined) {
-    const atStart = exactOffsetMinutes(cache.format, day * DAY_MS);
-    dayOffset = atStart === exactOffsetMinutes(cache.format, (day + 1) * DAY_MS - 1) ? atStart : null;
-    if (cache.offsetByDay.size >= MAX_CACHED_ENTRIES) cache.offsetByDay.clear();
-    cache.offsetByDay.set(day, dayOffset);
-  }
-  if (dayOffset !== null) return dayOffset;
-  const hour = Math.floor(instant / HOUR_MS);
-  const known = cache.offsetByHour.get(hour);
-  if (known !== undefined) return known;
-  const atStart = exactOffsetMinutes(cache.format, hour * HOUR_MS);
-  const atEnd = exactOffsetMinutes(cache.format, (hour + 1) * HOUR_MS - 1);
-  if (atStart !== atEnd) return exactOffsetMinutes(cache.format, instant);
-  if (cache.offsetByHour.size >= MAX_CACHED_ENTRIES) cache.offsetByHour.clear();
-  cache.offsetByHour.set(hour, atStart);
-  return atStart;
-}
-
 function localDayNumber(instant: number, timeZone: string): number {
   return Math.floor((instant + offsetMinutes(instant, timeZone) * MINUTE_MS) / DAY_MS);
-}
-
-/**
- * The UTC instant of a local wall-clock time. When the clocks go forward the missing time is read
- * as if the clocks had not changed yet (01:30 becomes 02:30 summer time); when they go back the
- * repeated time is taken the first time it happens.
- */
-function localToInstant(dayNumber: number, minutes: number, timeZone: string): number {
-  const wall = dayNumber * DAY_MS + minutes * MINUTE_MS;
-  const offsetBefore = offsetMinutes(wall - DAY_MS, timeZone);
-  const offsetAfter = offsetMinutes(wall + DAY_MS, timeZone);
-  const before = wall - offsetBefore * MINUTE_MS;
-  if (offsetBefore === offsetAfter) return before;
-  const after = wall - offsetAfter * MINUTE_MS;
-  const beforeFits = offsetMinutes(before, timeZone) === offsetBefore;
-  const afterFits = offsetMinutes(after, timeZone) === offsetAfter;
-  if (beforeFits && afterFits) return Math.min(before, after);
-  if (afterFits) return after;
-  return before;
 }
 
 interface WorkingPeriod {
@@ -336,6 +231,8 @@ interface WorkingPeriod {
   end: number;
 }
 
+/** Bounds the memory used by long-running processes; a cleared cache simply refills. */
+const MAX_CACHED_ENTRIES = 50_000;
 /** Working periods by day number, per calendar; null marks a day with no working time. */
 const periodCaches = new WeakMap<WorkingCalendar, Map<number, WorkingPeriod | null>>();
 

@@ -27,8 +27,10 @@ export interface NewSubmission {
 export interface SubmissionFilters {
   slug?: string | undefined;
   reference?: string | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
+  /** Submitted at or after this moment. */
+  submittedFrom?: Date | undefined;
+  /** Submitted before this moment. */
+  submittedBefore?: Date | undefined;
   deliveryStatus?: DeliveryStatus | undefined;
   limit?: number;
   offset?: number;
@@ -267,8 +269,8 @@ export function createFormsRepository(database: Kysely<object>) {
       let query = db.selectFrom('form_submissions');
       if (filters.slug) query = query.where('form_submissions.slug', '=', filters.slug);
       if (filters.reference) query = query.where('form_submissions.reference', '=', filters.reference.toUpperCase());
-      if (filters.from) query = query.where('form_submissions.submitted_at', '>=', new Date(`${filters.from}T00:00:00Z`));
-      if (filters.to) query = query.where('form_submissions.submitted_at', '<', sql<Date>`${filters.to}::date + 1`);
+      if (filters.submittedFrom) query = query.where('form_submissions.submitted_at', '>=', filters.submittedFrom);
+      if (filters.submittedBefore) query = query.where('form_submissions.submitted_at', '<', filters.submittedBefore);
       // The worst status among a submission's deliveries: failed, then waiting, then delivered.
       const worst = sql<string | null>`(
         SELECT CASE WHEN bool_or(d.status = 'failed') THEN 'failed' WHEN bool_or(d.status IN ('pending', 'sending')) THEN 'pending' WHEN count(*) > 0 THEN 'delivered' END

@@ -1,8 +1,8 @@
-import { ukDay } from '#platform/council/dates';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseCalendarDate, startOfLocalDay, ukDay, UK_TIME_ZONE } from '#platform/council/dates';
 import { HttpError } from '#platform/http/errors';
-import { errorSummary } from '#platform/views/index';
+import { errorSummary, formatDateTime } from '#platform/views/index';
 import type { Account, Permission, StaffMember } from '#modules/account/index';
 import { isQuestion, type Component, type QuestionComponent } from './model/components.js';
 import type { FormDefinition, Page, RouteTarget } from './model/definition.js';
@@ -44,10 +44,14 @@ const text = (body: Body, name: string): string => (typeof body[name] === 'strin
 
 /** A real calendar date written YYYY-MM-DD (what a date input sends), or null when it is not one. */
 function parseDay(value: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return null;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return Number.isNaN(d.getTime()) || d.getUTCDate() !== Number(m[3]) || d.getUTCMonth() !== Number(m[2]) - 1 ? null : value;
+  return parseCalendarDate(value) === undefined ? null : value;
+}
+
+/** The calendar date after a real YYYY-MM-DD date. */
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
 }
 
 /* ------------------------------------------------------------ submission filters */
@@ -100,8 +104,10 @@ function readFilters(q: Query, slugs: ReadonlySet<string>): ReadFilters {
     filters: {
       slug: values.form || undefined,
       reference: reference || undefined,
-      from: from ?? undefined,
-      to: to ?? undefined,
+      // Staff mean UK days: a form sent at 00:30 summer time on 1 June was sent on 1 June, not 31 May.
+      submittedFrom: from ? startOfLocalDay(from, UK_TIME_ZONE) : undefined,
+      // The end date includes the whole of that day, 23 or 25 hours long when the clocks change.
+      submittedBefore: to ? startOfLocalDay(nextDay(to), UK_TIME_ZONE) : undefined,
       deliveryStatus: values.status ? (values.status as ListStatus) : undefined,
     },
   };
@@ -592,13 +598,18 @@ function staffRoutes(app: FastifyInstance, forms: FormsService, account: Account
       .send(submissionsCsv(submissions, titles));
   });
 
-  app.get<{ Params: { id: string } }>('/staff/forms/submissions/:id', guard('forms:read'), async (request, reply) => {
-    const member = await memberOf(request);
-    const found = await forms.submissionForStaff(member, request.params.id, { requestId: request.id });
-    if (!found) throw new HttpError(404, 'Page not found');
+  type StaffSubmission = NonNullable<Awaited<ReturnType<FormsService['submissionForStaff']>>>;
+
+  const renderSubmission = async (
+    reply: FastifyReply,
+    member: StaffMember,
+    found: StaffSubmission,
+    view: { retried?: boolean; errors?: Record<string, string> },
+  ) => {
     const { submission, deliveries } = found;
     const staffName = submission.staffId ? (await account.staff.findMember(submission.staffId))?.name : undefined;
-    return reply.view('forms/staff/submission.njk', {
+    const errors = view.errors ?? {};
+    return reply.code(Object.keys(errors).length > 0 ? 409 : 200).view('forms/staff/submission.njk', {
       submission,
       submittedBy: submittedByText(submission.submittedBy, submission.channel),
       staffName,
@@ -609,17 +620,35 @@ function staffRoutes(app: FastifyInstance, forms: FormsService, account: Account
         statusColour: STATUS_COLOURS[delivery.status] ?? 'grey',
       })),
       canRetry: account.staff.can(member, 'forms:retry'),
-      retried: queryOf(request).retried === '1',
+      retried: view.retried ?? false,
+      errors: errorSummary(errors),
     });
+  };
+
+  app.get<{ Params: { id: string } }>('/staff/forms/submissions/:id', guard('forms:read'), async (request, reply) => {
+    const member = await memberOf(request);
+    const found = await forms.submissionForStaff(member, request.params.id, { requestId: request.id });
+    if (!found) throw new HttpError(404, 'Page not found');
+    return renderSubmission(reply, member, found, { retried: queryOf(request).retried === '1' });
   });
 
   app.post<{ Params: { id: string } }>('/staff/forms/deliveries/:id/retry', guard('forms:retry'), async (request, reply) => {
     const member = await memberOf(request);
-    // The service tells only whether a failed delivery was put back in the queue: anything else is not found.
-    if (!(await forms.retryDelivery(member, request.params.id))) throw new HttpError(404, 'Page not found');
-    const submission = text(bodyOf(request), 'submission');
-    const back = UUID.test(submission) ? `/staff/forms/submissions/${submission}` : '/staff/forms';
-    return reply.redirect(`${back}?retried=1`, 303);
+    const body = bodyOf(request);
+    const submissionId = text(body, 'submission');
+    if (await forms.retryDelivery(member, request.params.id)) {
+      const back = text(body, 'returnTo') !== 'overview' && UUID.test(submissionId) ? `/staff/forms/submissions/${submissionId}` : '/staff/forms';
+      return reply.redirect(`${back}?retried=1`, 303);
+    }
+    // Only a failed delivery goes back in the queue. One that someone retried, or that was sent, since
+    // the page was loaded is left as it is, and its submission's page says which.
+    const found = await forms.submissionForStaff(member, submissionId, { requestId: request.id });
+    const delivery = found?.deliveries.find((row) => row.id === request.params.id);
+    if (!found || !delivery) throw new HttpError(404, 'Page not found');
+    const why = delivery.status === 'delivered' ? `it was sent on ${formatDateTime(delivery.delivered_at)}` : 'it is already being retried';
+    return renderSubmission(reply, member, found, {
+      errors: { [`delivery-${delivery.id}`]: `The delivery “${delivery.name}” is not waiting for a retry: ${why}` },
+    });
   });
 
   // ---------------------------------------------------------------- funnel

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Role } from '#modules/account/index';
@@ -66,6 +67,31 @@ describe('staff pages for forms', () => {
     assert.ok(result.ok, `${slug} submitted`);
     return result.submission;
   }
+
+  type DeliveryState = { status: string; attempts: number; next_attempt_at: Date; delivered_at: Date | null; last_error: string | null };
+  const deliveryState = (id: string): Promise<DeliveryState | undefined> =>
+    t.platform.database.db
+      .withTables<{ form_deliveries: DeliveryState & { id: string } }>()
+      .selectFrom('form_deliveries')
+      .select(['status', 'attempts', 'next_attempt_at', 'delivered_at', 'last_error'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+  const auditCount = async (action: string) =>
+    Number(
+      (
+        await t.platform.database.db
+          .withTables<{ audit_events: { action: string } }>()
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('action', '=', action)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  /** The hidden fields of the retry button for a delivery on the last page, as the browser would post them. */
+  const retryFields = (html: string, deliveryId: string): Record<string, string> => {
+    const form = present(new RegExp(`<form[^>]*action="/staff/forms/deliveries/${deliveryId}/retry"[\\s\\S]*?</form>`).exec(html)?.[0], 'a retry button');
+    return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  };
 
   /** Posts a multipart form as a browser does for a page with a file upload. */
   async function postMultipartAs(role: Role, url: string, fields: Record<string, string>, file?: UploadedFile) {
@@ -209,11 +235,162 @@ describe('staff pages for forms', () => {
     const found = present(await forms().submissionForStaff(member('team-leader'), failedSubmissionId), 'the submission');
     assert.equal(found.deliveries[0]?.status, 'pending');
 
-    // Already back in the queue: nothing failed to retry.
-    await leader.get(`/staff/forms/submissions/${failedSubmissionId}`);
+    // Already back in the queue: the retry from the page loaded before is refused, says why, and changes nothing.
+    const unchanged = present(await deliveryState(deliveryId), 'the delivery');
+    const retriesAudited = await auditCount('forms.delivery-retried');
     const csrf = leader.csrf();
-    assert.equal((await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, {}, { csrf })).statusCode, 404);
-    assert.equal((await leader.post('/staff/forms/deliveries/not-a-delivery/retry', {}, { csrf })).statusCode, 404);
+    const again = await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, { submission: failedSubmissionId }, { csrf });
+    assert.equal(again.statusCode, 409);
+    const againText = pageText(again.body);
+    assert.match(againText, /There is a problem The delivery “streetlights” is not waiting for a retry: it is already being retried/);
+    assert.match(again.body, /<title>Error: Submission /);
+    assert.ok(again.body.includes(`href="#delivery-${deliveryId}"`), 'the error links to the delivery');
+    assert.ok(again.body.includes(`id="delivery-${deliveryId}"`), 'which is on the page');
+    assert.doesNotMatch(againText, /will be tried again shortly/);
+    assert.deepEqual(await deliveryState(deliveryId), unchanged, 'the delivery is as it was');
+    assert.equal(await auditCount('forms.delivery-retried'), retriesAudited, 'no retry is recorded');
+
+    assert.equal(
+      (await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, { submission: submissionId }, { csrf })).statusCode,
+      404,
+      'not a delivery of that submission',
+    );
+    assert.equal((await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, {}, { csrf })).statusCode, 404, 'no submission to show it on');
+    assert.equal((await leader.post('/staff/forms/deliveries/not-a-delivery/retry', { submission: failedSubmissionId }, { csrf })).statusCode, 404);
+  });
+
+  test('a retry from the list of failed deliveries goes back to the list; pressed again, it shows the delivery already being retried', async () => {
+    const submission = await submit('staff-pages-hook', { fullName: 'Robin Lantern', email: 'robin@example.com' });
+    await forms().deliveries.deliverDueNow();
+    const deliveryId = present((await forms().submissionForStaff(member('team-leader'), submission.id))?.deliveries[0]?.id, 'the delivery');
+    assert.equal((await deliveryState(deliveryId))?.status, 'failed');
+    const leader = signedIn('team-leader');
+    const overview = await leader.get('/staff/forms');
+    const fields = retryFields(overview.body, deliveryId);
+    assert.equal(fields.submission, submission.id);
+
+    const retried = await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, fields);
+    assert.equal(retried.statusCode, 303);
+    assert.equal(retried.headers.location, '/staff/forms?retried=1');
+    assert.match(pageText((await leader.follow(retried)).body), /The delivery will be tried again shortly/);
+
+    const again = await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, fields);
+    assert.equal(again.statusCode, 409);
+    assert.match(
+      pageText(again.body),
+      new RegExp(`Submission ${submission.reference}.*The delivery “streetlights” is not waiting for a retry: it is already being retried`),
+    );
+    assert.equal((await deliveryState(deliveryId))?.status, 'pending');
+  });
+
+  test('retrying a delivery that was sent says when it was sent and changes nothing', async () => {
+    const emailed = testForm({
+      id: 'staffPagesEmailed',
+      slug: 'staff-pages-emailed',
+      title: 'Report a blocked drain',
+      deliveries: [{ name: 'drainsInbox', type: 'email', settings: { to: 'drains@kingsmere.example' } }],
+    });
+    assert.ok((await forms().publish(emailed, { actor: { type: 'system' } })).ok);
+    const submission = await submit('staff-pages-emailed', { fullName: 'Ali Gully', email: 'ali@example.com' });
+    await forms().deliveries.deliverDueNow();
+    const deliveryId = present((await forms().submissionForStaff(member('team-leader'), submission.id))?.deliveries[0]?.id, 'the delivery');
+    const sentAt = new Date('2026-06-01T09:05:00Z');
+    await t.platform.database.db
+      .withTables<{ form_deliveries: { id: string; delivered_at: Date | null } }>()
+      .updateTable('form_deliveries')
+      .set({ delivered_at: sentAt })
+      .where('id', '=', deliveryId)
+      .execute();
+    const unchanged = present(await deliveryState(deliveryId), 'the delivery');
+    assert.equal(unchanged.status, 'delivered');
+
+    const leader = signedIn('team-leader');
+    const page = await leader.get(`/staff/forms/submissions/${submission.id}`);
+    assert.doesNotMatch(page.body, /\/retry"/, 'no retry button for a sent delivery');
+    const res = await leader.post(`/staff/forms/deliveries/${deliveryId}/retry`, { submission: submission.id });
+    assert.equal(res.statusCode, 409);
+    assert.match(pageText(res.body), /The delivery “drainsInbox” is not waiting for a retry: it was sent on 1 June 2026 at 10:05am/);
+    assert.deepEqual(await deliveryState(deliveryId), unchanged, 'the delivery is as it was');
+  });
+
+  test('the date filters count UK days, in summer and winter time and on the days the clocks change', async () => {
+    const dated = testForm({ id: 'staffPagesDated', slug: 'staff-pages-dated', title: 'Apply to close a road for a street party' });
+    assert.ok((await forms().publish(dated, { actor: { type: 'system' } })).ok);
+    // Each submission by the UK time it was sent.
+    const sentAt: Record<string, string> = {
+      '23:59 BST on 31 May': '2026-05-31T22:59:00Z',
+      '00:30 BST on 1 June': '2026-05-31T23:30:00Z',
+      '23:30 BST on 1 June': '2026-06-01T22:30:00Z',
+      '00:00 BST on 2 June': '2026-06-01T23:00:00Z',
+      '23:59 GMT on 14 January': '2026-01-14T23:59:00Z',
+      '00:00 GMT on 15 January': '2026-01-15T00:00:00Z',
+      '23:59 GMT on 15 January': '2026-01-15T23:59:59Z',
+      '00:00 GMT on 16 January': '2026-01-16T00:00:00Z',
+      '00:30 GMT on 29 March, before the clocks go forward': '2026-03-29T00:30:00Z',
+      '23:30 BST on 29 March': '2026-03-29T22:30:00Z',
+      '00:30 BST on 30 March': '2026-03-29T23:30:00Z',
+      '23:30 BST on 24 October': '2026-10-24T22:30:00Z',
+      '00:30 BST on 25 October, before the clocks go back': '2026-10-24T23:30:00Z',
+      '23:30 GMT on 25 October': '2026-10-25T23:30:00Z',
+      '00:00 GMT on 26 October': '2026-10-26T00:00:00Z',
+    };
+    // Made here rather than sent, as a submission's time is fixed when it is sent.
+    const byReference = new Map<string, string>();
+    for (const [index, [when, at]] of Object.entries(sentAt).entries()) {
+      const reference = `DATED-${index}`;
+      await t.platform.database.db
+        .withTables<{
+          form_submissions: {
+            reference: string;
+            slug: string;
+            version: number;
+            draft_id: string;
+            answers: string;
+            summary: string;
+            submitted_by: string;
+            channel: string;
+            started_at: Date;
+            submitted_at: Date;
+          };
+        }>()
+        .insertInto('form_submissions')
+        .values({
+          reference,
+          slug: 'staff-pages-dated',
+          version: 1,
+          draft_id: randomUUID(),
+          answers: JSON.stringify({ fullName: when }),
+          summary: '[]',
+          submitted_by: 'anonymous',
+          channel: 'online',
+          started_at: new Date(at),
+          submitted_at: new Date(at),
+        })
+        .execute();
+      byReference.set(reference, when);
+    }
+    const officer = signedIn('case-officer');
+    const found = async (dates: string) => {
+      const res = await officer.get(`/staff/forms/submissions?form=staff-pages-dated&${dates}`);
+      assert.equal(res.statusCode, 200, dates);
+      return [...res.body.matchAll(/href="\/staff\/forms\/submissions\/[0-9a-f-]{36}">([A-Z0-9-]+)<\/a>/g)].map((m) => byReference.get(m[1] ?? '')).sort();
+    };
+    assert.deepEqual(await found('from=2026-06-01&to=2026-06-01'), ['00:30 BST on 1 June', '23:30 BST on 1 June']);
+    assert.deepEqual(await found('from=2026-01-15&to=2026-01-15'), ['00:00 GMT on 15 January', '23:59 GMT on 15 January']);
+    assert.deepEqual(await found('from=2026-03-29&to=2026-03-29'), ['00:30 GMT on 29 March, before the clocks go forward', '23:30 BST on 29 March']);
+    assert.deepEqual(await found('from=2026-10-25&to=2026-10-25'), ['00:30 BST on 25 October, before the clocks go back', '23:30 GMT on 25 October']);
+    assert.deepEqual(await found('from=2026-10-25'), [
+      '00:00 GMT on 26 October',
+      '00:30 BST on 25 October, before the clocks go back',
+      '23:30 GMT on 25 October',
+    ]);
+    assert.deepEqual(await found('to=2026-01-14'), ['23:59 GMT on 14 January']);
+    assert.deepEqual(await found('from=2026-05-31&to=2026-06-01'), ['00:30 BST on 1 June', '23:30 BST on 1 June', '23:59 BST on 31 May']);
+
+    const csv = await officer.get('/staff/forms/submissions.csv?form=staff-pages-dated&from=2026-06-01&to=2026-06-01');
+    const [header, ...rows] = parseCsv(csv.body.replace(/^\uFEFF/, ''));
+    const name = present(header, 'the header').indexOf('fullName');
+    assert.deepEqual(rows.map((row) => row[name]).sort(), ['00:30 BST on 1 June', '23:30 BST on 1 June'], 'the download counts the same days');
   });
 
   test('completion figures list each version and its pages in order', async () => {

@@ -98,6 +98,32 @@ describe('staff administration, audit log and messages', () => {
     assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), ['/staff', '/staff/forms', '/staff/cases', '/staff/reports']);
   });
 
+  test('the staff home lists the areas in the navigation, so the two always agree', async () => {
+    const areas = (html: string) =>
+      [...(/<ul[^>]*id="staff-areas"[\s\S]*?<\/ul>/.exec(html)?.[0] ?? '').matchAll(/<a class="govuk-link[^"]*" href="([^"]+)">([^<]+)<\/a>/g)].map(
+        (m) => `${m[2] ?? ''} ${m[1] ?? ''}`,
+      );
+    const navigation = (html: string) => [...html.matchAll(/<a class="govuk-service-navigation__link" href="([^"]+)"/g)].map((m) => m[1]);
+    const hrefs = (items: string[]) => items.map((item) => item.split(' ').at(-1));
+
+    const officer = (await signedIn('case-officer').get('/staff')).body;
+    assert.deepEqual(areas(officer), ['Forms /staff/forms', 'Cases /staff/cases', 'Street reports /staff/reports']);
+    assert.deepEqual(hrefs(areas(officer)), navigation(officer).slice(1), 'the navigation less Home');
+
+    const admin = (await signedIn('administrator').get('/staff')).body;
+    assert.deepEqual(areas(admin), [
+      'Users /staff/users',
+      'Audit log /staff/audit',
+      'Messages /staff/messages',
+      'API keys /staff/api-keys',
+      'Forms /staff/forms',
+    ]);
+    assert.deepEqual(hrefs(areas(admin)), navigation(admin).slice(1), 'the navigation less Home');
+
+    const editor = pageText((await signedIn('content-editor').get('/staff')).body);
+    assert.match(editor, /You do not have access to any staff tools yet/);
+  });
+
   test('an administrator invites a member of staff, changes their access and disables them, and each change is audited', async () => {
     const admin = signedIn('administrator');
     await admin.get('/staff/users/invite');

@@ -6,7 +6,7 @@ import { checkNewPassword } from '#platform/security/passwords';
 import { generateTotpSecret, totpUri } from '#platform/security/totp';
 import { errorSummary } from '#platform/views/index';
 import type { AccountContext } from '../index.js';
-import { ROLES, type Permission } from '../permissions.js';
+import { ROLES } from '../permissions.js';
 import { beginSession, safeReturnTo } from '../session.js';
 import type { OidcPending } from './oidc.js';
 import type { StaffMember, StaffService } from './service.js';
@@ -24,35 +24,6 @@ declare module '@fastify/session' {
 const PENDING_MS = 10 * 60 * 1000;
 const SIGN_IN_RATE_LIMIT = { rateLimit: { max: 10, timeWindow: '1 minute' } };
 const STATUS_LABELS = { active: 'Active', invited: 'Invited', disabled: 'Disabled' } as const;
-const PERMISSION_AREAS: { permission: Permission; href?: string; title: string; description: string }[] = [
-  {
-    permission: 'staff:manage',
-    href: '/staff/users',
-    title: 'Staff users',
-    description: 'Invite staff, change their roles and teams, disable accounts and reset authenticators.',
-  },
-  { permission: 'audit:read', href: '/staff/audit', title: 'Audit log', description: 'Search who did what, to what and when.' },
-  {
-    permission: 'messages:read',
-    href: '/staff/messages',
-    title: 'Messages',
-    description: 'Emails and text messages the platform has sent or queued (not in production).',
-  },
-  {
-    permission: 'api-keys:manage',
-    href: '/staff/api-keys',
-    title: 'API keys',
-    description: 'Let other council systems use Borough’s APIs, and revoke their keys.',
-  },
-  { permission: 'cases:work', href: '/staff/cases', title: 'Cases', description: 'Your work, your teams’ queues, search and the map of open cases.' },
-  { permission: 'cases:reassign', href: '/staff/cases', title: 'Reassign cases', description: 'Move cases between officers and teams.' },
-  { permission: 'forms:read', href: '/staff/forms', title: 'Forms', description: 'Submissions, deliveries and how residents get on with each form.' },
-  { permission: 'signposts:search', title: 'Safeguarding single view', description: 'Search records shared by partner agencies.' },
-  { permission: 'content:edit', title: 'Content', description: 'Edit information, advice and guidance pages.' },
-  { permission: 'directory:moderate', title: 'Directory', description: 'Review community groups, services and events.' },
-  { permission: 'insights:read', title: 'Insights', description: 'Management information dashboards and exports.' },
-];
-
 type Form = Record<string, string | string[] | undefined>;
 
 function field(body: unknown, name: string): string {
@@ -318,7 +289,8 @@ export function registerStaffRoutes(app: FastifyInstance, ctx: AccountContext, s
 
     staff.get('/staff', { preHandler: service.guard() }, async (request, reply) => {
       const member = await staffOf(request, service);
-      const areas = PERMISSION_AREAS.filter((a) => service.can(member, a.permission) && !(a.permission === 'messages:read' && config.production));
+      // The header's navigation, less this page: each capability adds its own item, so the two always agree.
+      const areas = service.navigationFor(member, '/staff').filter((item) => item.href !== '/staff');
       return reply.view('staff/home.njk', { member, areas, roleNames: member.roles.map((r) => ROLES[r]) });
     });
 

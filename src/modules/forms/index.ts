@@ -83,7 +83,7 @@ export function createForms(ctx: FormsContext & { account: Account }): Forms {
         app.get('/api/forms/schema.json', (_request, reply) =>
           reply.type('application/schema+json').header('cache-control', 'public, max-age=3600').send(schema),
         );
-        registerFormRoutes(app, service, account);
+        registerFormRoutes(app, service, account, { tiles: ctx.platform.config.mapTiles });
         registerFormStaffRoutes(app, service, account);
       },
     },

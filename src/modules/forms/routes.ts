@@ -5,9 +5,9 @@ import type { Account } from '#modules/account/index';
 import { isQuestion, type Component, type QuestionComponent } from './model/components.js';
 import type { Page } from './model/definition.js';
 import { journey, nextPage, type RoutingContext } from './model/routing.js';
-import { addressSearchProblem, answersToRaw, rawText, readPage, type FieldError, type RawFields } from './runner/fields.js';
+import { addressSearchProblem, answersToRaw, questionNamed, rawText, readPage, type FieldError, type RawFields } from './runner/fields.js';
 import { summarise } from './runner/summary.js';
-import { pageViews } from './runner/view.js';
+import { pageViews, showsMap } from './runner/view.js';
 import type { Draft, Filler, FormsService, ResidentDetails } from './service.js';
 
 declare module '@fastify/session' {
@@ -57,7 +57,12 @@ function questionIsHeading(page: Page): boolean {
   return questions.length === 1 && only !== undefined && only.label === page.title && only.type !== 'repeatingGroup' && only.type !== 'declaration';
 }
 
-export function registerFormRoutes(app: FastifyInstance, forms: FormsService, account: Account): void {
+/** What the map of a location question draws on: a base map's tiles, when the council has one (else its own streets). */
+export interface FormMapSettings {
+  tiles?: { url: string; attribution: string } | undefined;
+}
+
+export function registerFormRoutes(app: FastifyInstance, forms: FormsService, account: Account, map: FormMapSettings = {}): void {
   void app.register(async (scope) => {
     await scope.register(fastifyMultipart, {
       attachFieldsToBody: 'keyValues',
@@ -67,11 +72,11 @@ export function registerFormRoutes(app: FastifyInstance, forms: FormsService, ac
         (part as unknown as { value: Upload | string }).value = bytes.length > 0 ? { filename: part.filename, bytes } : '';
       },
     });
-    routes(scope, forms, account);
+    routes(scope, forms, account, map);
   });
 }
 
-function routes(app: FastifyInstance, forms: FormsService, account: Account): void {
+function routes(app: FastifyInstance, forms: FormsService, account: Account, map: FormMapSettings): void {
   async function fillerFor(request: FastifyRequest, draft?: Draft): Promise<Filler> {
     const resident = await account.residents.signedIn(request);
     const profile: ResidentDetails | undefined = resident
@@ -145,6 +150,8 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account): vo
       action: `/forms/${draft.slug}/${page.slug}${change ? '?change=1' : ''}`,
       back: change ? `/forms/${draft.slug}/check-answers` : backLink(draft, page.id, context),
       hasUpload,
+      hasMap: showsMap(components),
+      tiles: map.tiles,
       exit: exit && 'exit' in exit ? exit.exit : undefined,
       signedIn: draft.residentId !== null,
       assisted: draft.staffId !== null,
@@ -367,16 +374,20 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account): vo
         return renderPage(request, reply, draft, page, raw, [], context, { focus: group.id });
       }
     }
-    if (verb === 'find' || verb === 'manual' || verb === 'lookup') {
-      const question = target ? findQuestion(page, target) : undefined;
-      if (question?.type === 'address') {
-        if (verb === 'manual') raw[`${question.id}-mode`] = 'manual';
-        if (verb === 'lookup') raw[`${question.id}-mode`] = 'lookup';
+    if ((verb === 'find' || verb === 'manual' || verb === 'lookup') && target) {
+      // The address may be on the page, revealed by a choice, or in an item of a repeating group: its fields are named by `target`.
+      const field = questionNamed(page.components, target, raw);
+      if (field?.question.type === 'address') {
+        if (verb === 'manual') raw[`${target}-mode`] = 'manual';
+        if (verb === 'lookup') raw[`${target}-mode`] = 'lookup';
         if (verb === 'find') {
-          const problem = await addressSearchProblem(forms.geo, rawText(raw, `${question.id}-postcode`));
-          if (problem) return renderPage(request, reply, draft, page, raw, [{ name: question.id, href: `#${question.id}-postcode`, text: problem }], context);
-          raw[`${question.id}-mode`] = 'choose';
-          raw[`${question.id}-uprn`] = '';
+          const problem = await addressSearchProblem(forms.geo, rawText(raw, `${target}-postcode`));
+          if (problem) {
+            const text = field.item ? `${field.item}: ${problem}` : problem;
+            return renderPage(request, reply, draft, page, raw, [{ name: target, href: `#${target}-postcode`, text }], context);
+          }
+          raw[`${target}-mode`] = 'choose';
+          raw[`${target}-uprn`] = '';
         }
         return renderPage(request, reply, draft, page, raw, [], context);
       }

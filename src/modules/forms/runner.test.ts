@@ -99,6 +99,44 @@ const everything: FormDefinitionInput = {
   ],
 };
 
+/** A place chosen on the map, and homes in a repeating group whose addresses are found by postcode. */
+const places: FormDefinitionInput = {
+  schemaVersion: 2,
+  id: 'places',
+  slug: 'places',
+  title: 'Places and homes',
+  sections: [{ id: 'all', title: 'All of it' }],
+  pages: [
+    {
+      id: 'where',
+      slug: 'where',
+      title: 'Where is it?',
+      section: 'all',
+      components: [{ type: 'location', id: 'place', label: 'Where is it?', shortLabel: 'the place' }],
+    },
+    {
+      id: 'homes',
+      slug: 'homes',
+      title: 'Homes',
+      section: 'all',
+      components: [
+        {
+          type: 'repeatingGroup',
+          id: 'homes',
+          label: 'Homes',
+          itemName: 'home',
+          min: 1,
+          max: 3,
+          components: [
+            { type: 'text', id: 'owner', label: 'Owner' },
+            { type: 'address', id: 'homeAddress', label: 'Address' },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
 const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
 const [ty, tm, td] = shiftDate(today, { days: 10 }).split('-');
 const future = { 'moveDate-day': String(Number(td)), 'moveDate-month': String(Number(tm)), 'moveDate-year': ty ?? '' };
@@ -171,8 +209,10 @@ describe('the form runner', () => {
 
   before(async () => {
     t = await createTestApp({ seedDemo: true });
-    const published = await t.services.forms.service.publish(everything, { actor: { type: 'system' } });
-    assert.ok(published.ok, JSON.stringify(published));
+    for (const form of [everything, places]) {
+      const published = await t.services.forms.service.publish(form, { actor: { type: 'system' } });
+      assert.ok(published.ok, JSON.stringify(published));
+    }
     const row = (
       await sql<{
         postcode: string;
@@ -377,6 +417,236 @@ describe('the form runner', () => {
       const check = await client.get('/forms/everything/check-answers');
       assert.match(pageText(check.body), /photo\.png/);
       assert.match(pageText(check.body), /Child 1 Name of child: Bo/);
+    });
+  });
+
+  describe('a place chosen on the map', () => {
+    const latest = async () =>
+      (await sql<{ answers: Record<string, unknown> }>`SELECT answers FROM form_drafts ORDER BY updated_at DESC LIMIT 1`.execute(t.platform.database.db))
+        .rows[0]?.answers ?? {};
+
+    async function atPlace(): Promise<TestClient> {
+      const client = t.client();
+      await client.get('/forms/places');
+      const res = await client.post('/forms/places/start', {});
+      assert.equal(res.headers.location, '/forms/places/where');
+      await client.get('/forms/places/where');
+      return client;
+    }
+
+    /** A point in the council's area by a street, from the gazetteer, and one outside the area. */
+    async function points() {
+      const { rows } = await sql<{ lat: number; lng: number }>`SELECT lat, lng FROM geo_addresses ORDER BY uprn LIMIT 1`.execute(t.platform.database.db);
+      const inside = rows[0];
+      assert.ok(inside);
+      const boundary = await t.services.geo.boundary();
+      assert.ok(boundary);
+      const outside = { lat: boundary.bbox.north + 0.05, lng: (boundary.bbox.west + boundary.bbox.east) / 2 };
+      assert.equal(await t.services.geo.isInsideBoundary(outside.lat, outside.lng), false);
+      return { inside: { lat: Number(inside.lat), lng: Number(inside.lng) }, outside };
+    }
+
+    test('the map is there for JavaScript to show, and without it the question is as before', async () => {
+      const client = await atPlace();
+      const page = await client.get('/forms/places/where');
+      assert.match(page.body, /<div id="place-map-option" hidden>/, 'the map and its radio are hidden until the script shows them');
+      assert.match(page.body, /data-report-map data-mode="pick-point"/);
+      for (const attribute of ['data-lat-input="place-lat"', 'data-lng-input="place-lng"', 'data-form="place-map-option"', 'id="place-method-map"'])
+        assert.ok(page.body.includes(attribute), attribute);
+      assert.match(page.body, /<script type="module" src="\/assets\/js\/report-map.mjs" nonce="[^"]+"><\/script>/);
+      assert.ok(page.body.includes('href="/assets/js/report-map.css"'));
+      for (const method of ['postcode', 'street', 'description'])
+        assert.match(page.body, new RegExp(`<input class="govuk-radios__input" id="place-method[^"]*" name="place-method" type="radio" value="${method}"`));
+      assert.doesNotMatch(page.body, /data-lat="/, 'nothing chosen yet: the map shows the whole area');
+
+      const noMap = await started();
+      await noMap.post('/forms/everything/details', { ...valid, action: 'continue' });
+      const where = await noMap.get('/forms/everything/where');
+      assert.ok(!where.body.includes('report-map'), 'a location question without the map loads no map');
+    });
+
+    test('a point on the map is checked like the other ways: inside the area, named by the nearest street', async () => {
+      const { inside, outside } = await points();
+      const client = await atPlace();
+      let res = await client.post('/forms/places/where', { 'place-method': 'map', 'place-lat': '', 'place-lng': '', action: 'continue' });
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(errorLinks(res.body), [{ href: 'place-method-map', text: 'Select a point on the map' }]);
+
+      res = await client.post('/forms/places/where', {
+        'place-method': 'map',
+        'place-lat': String(outside.lat),
+        'place-lng': String(outside.lng),
+        action: 'continue',
+      });
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(errorLinks(res.body), [{ href: 'place-method-map', text: 'The location must be in the council’s area' }]);
+      assert.ok(fieldMessages(res.body).includes('The location must be in the council’s area'), 'the message is beside the question');
+      assert.match(res.body, /id="place-method-map" name="place-method" type="radio" value="map" checked/, 'the map stays chosen');
+      assert.match(res.body, /id="place-lat" name="place-lat" value=""/, 'the refused point is chosen again');
+      assert.doesNotMatch(res.body, /data-lat="/);
+
+      res = await client.post('/forms/places/where', {
+        'place-method': 'map',
+        'place-lat': inside.lat.toFixed(6),
+        'place-lng': inside.lng.toFixed(6),
+        'place-description': 'By the gate',
+        action: 'continue',
+      });
+      assert.equal(res.headers.location, '/forms/places/homes');
+      const answer = (await latest()).place as Record<string, unknown>;
+      assert.equal(answer.givenBy, 'map');
+      assert.equal(answer.lat, Number(inside.lat.toFixed(6)));
+      assert.equal(answer.lng, Number(inside.lng.toFixed(6)));
+      assert.equal(answer.description, 'By the gate');
+      assert.equal(typeof answer.usrn, 'string', 'the nearest street is kept');
+      const nearest = await t.services.geo.streetByUsrn(String(answer.usrn));
+      assert.equal(answer.label, `Near ${nearest?.name}`);
+
+      const again = await client.get('/forms/places/where');
+      assert.match(again.body, /value="map" checked/, 'coming back, the map is the way chosen');
+      assert.ok(again.body.includes(`data-lat="${Number(inside.lat.toFixed(6))}"`), 'and the map shows the point');
+    });
+
+    test('a point chosen without selecting the map’s radio is the map’s; the other ways are unchanged', async () => {
+      const { inside } = await points();
+      const client = await atPlace();
+      let res = await client.post('/forms/places/where', { 'place-lat': String(inside.lat), 'place-lng': String(inside.lng), action: 'continue' });
+      assert.equal(res.headers.location, '/forms/places/homes');
+      assert.equal(((await latest()).place as Record<string, unknown>).givenBy, 'map');
+
+      await client.get('/forms/places/where');
+      res = await client.post('/forms/places/where', { 'place-method': '', 'place-lat': '', 'place-lng': '', action: 'continue' });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Select how you will tell us where the place is'],
+      );
+      // A point left in the page by the map does not change an answer given another way.
+      res = await client.post('/forms/places/where', {
+        'place-method': 'postcode',
+        'place-postcode': 'ZZ9 9ZZ',
+        'place-lat': String(inside.lat),
+        'place-lng': String(inside.lng),
+        action: 'continue',
+      });
+      assert.deepEqual(
+        errorLinks(res.body).map((e) => e.text),
+        ['Enter a postcode in the council’s area'],
+      );
+      assert.match(res.body, /id="place-lat" name="place-lat" value=""/);
+      res = await client.post('/forms/places/where', { 'place-method': 'street', 'place-street': street, 'place-lat': String(inside.lat), action: 'continue' });
+      assert.equal(res.headers.location, '/forms/places/homes');
+      const answer = (await latest()).place as Record<string, unknown>;
+      assert.equal(answer.givenBy, 'street');
+      assert.equal(answer.label, street);
+      const again = await client.get('/forms/places/where');
+      assert.match(again.body, /value="street" checked/);
+      assert.doesNotMatch(again.body, /value="map" checked/);
+      assert.doesNotMatch(again.body, /data-lat="/, 'the map does not pin a street as if it were a chosen point');
+    });
+  });
+
+  describe('an address found by postcode in an item of a repeating group', () => {
+    async function atHomes(): Promise<TestClient> {
+      const client = t.client();
+      await client.get('/forms/places');
+      await client.post('/forms/places/start', {});
+      await client.get('/forms/places/where');
+      const res = await client.post('/forms/places/where', { 'place-method': 'description', 'place-description': 'The old mill', action: 'continue' });
+      assert.equal(res.headers.location, '/forms/places/homes');
+      await client.get('/forms/places/homes');
+      return client;
+    }
+    const first = {
+      'homes-items': '2',
+      'homes-0-owner': 'Ada Lovelace',
+      'homes-0-homeAddress-mode': 'manual',
+      'homes-0-homeAddress-line1': '2 Mill Lane',
+      'homes-0-homeAddress-town': 'Kingsmere',
+      'homes-1-owner': 'Bo Peep',
+    };
+
+    test('a postcode that finds nothing gives its message on that item’s field, and keeps the other answers', async () => {
+      const client = await atHomes();
+      for (const [typed, message] of [
+        ['', 'Enter a postcode'],
+        ['not a postcode', 'Enter a full UK postcode, like AA1 1AA'],
+        ['ZZ9 9ZZ', 'We could not find an address with that postcode. Check the postcode or enter the address manually'],
+      ] as const) {
+        const res = await client.post('/forms/places/homes', {
+          ...first,
+          'homes-0-homeAddress-postcode': postcode,
+          'homes-1-homeAddress-mode': 'lookup',
+          'homes-1-homeAddress-postcode': typed,
+          action: 'find:homes-1-homeAddress',
+        });
+        assert.equal(res.statusCode, 400);
+        assert.deepEqual(errorLinks(res.body), [{ href: 'homes-1-homeAddress-postcode', text: `Home 2: ${message}` }]);
+        const item = res.body.slice(res.body.indexOf('id="homes-1"'));
+        assert.ok(fieldMessages(item).includes(`Home 2: ${message}`), 'the message is beside the second home’s address');
+        assert.ok(!fieldMessages(res.body.slice(0, res.body.indexOf('id="homes-1"'))).length, 'and not beside the first home’s');
+        for (const kept of ['value="Ada Lovelace"', 'value="2 Mill Lane"', 'value="Bo Peep"', `value="${typed}"`]) assert.ok(res.body.includes(kept), kept);
+      }
+    });
+
+    test('postcode, then the list, then the address chosen becomes the second item’s answer; the first item is kept', async () => {
+      const client = await atHomes();
+      let res = await client.post('/forms/places/homes', {
+        ...first,
+        'homes-0-homeAddress-postcode': postcode,
+        'homes-1-homeAddress-mode': 'lookup',
+        'homes-1-homeAddress-postcode': postcode.toLowerCase(),
+        action: 'find:homes-1-homeAddress',
+      });
+      assert.equal(res.statusCode, 200);
+      const addresses = await t.services.geo.lookupPostcode(postcode);
+      const chosen = addresses[addresses.length - 1];
+      assert.ok(chosen);
+      assert.match(res.body, /<select class="govuk-select" id="homes-1-homeAddress-uprn" name="homes-1-homeAddress-uprn">/);
+      assert.ok(res.body.includes(`<option value="${chosen.uprn}">`), 'the second home offers the addresses on the postcode');
+      assert.ok(res.body.includes('name="homes-1-homeAddress-mode" value="choose"'));
+      assert.ok(res.body.includes('name="homes-0-homeAddress-mode" value="manual"'), 'the first home is still entered by hand');
+      for (const kept of ['value="Ada Lovelace"', 'value="2 Mill Lane"', 'value="Bo Peep"']) assert.ok(res.body.includes(kept), kept);
+
+      // Continuing without choosing one asks for it, on the second home.
+      const choosing = { ...first, 'homes-0-homeAddress-postcode': postcode, 'homes-1-homeAddress-mode': 'choose', 'homes-1-homeAddress-postcode': postcode };
+      res = await client.post('/forms/places/homes', { ...choosing, 'homes-1-homeAddress-uprn': '', action: 'continue' });
+      assert.deepEqual(errorLinks(res.body), [{ href: 'homes-1-homeAddress-uprn', text: 'Home 2: Select an address' }]);
+
+      res = await client.post('/forms/places/homes', { ...choosing, 'homes-1-homeAddress-uprn': chosen.uprn, action: 'continue' });
+      assert.equal(res.headers.location, '/forms/places/check-answers');
+      const answers = (
+        await sql<{ answers: { homes: Record<string, Record<string, string>>[] } }>`SELECT answers FROM form_drafts ORDER BY updated_at DESC LIMIT 1`.execute(
+          t.platform.database.db,
+        )
+      ).rows[0]?.answers;
+      assert.equal(answers?.homes.length, 2);
+      assert.equal(answers?.homes[0]?.owner, 'Ada Lovelace');
+      assert.deepEqual(answers?.homes[0]?.homeAddress, { line1: '2 Mill Lane', town: 'Kingsmere', postcode });
+      assert.equal(answers?.homes[1]?.owner, 'Bo Peep');
+      assert.equal(answers?.homes[1]?.homeAddress?.uprn, chosen.uprn);
+      assert.equal(answers?.homes[1]?.homeAddress?.postcode, chosen.postcode);
+    });
+
+    test('the list can be left for manual entry and the postcode changed, in one item only', async () => {
+      const client = await atHomes();
+      const looking = {
+        ...first,
+        'homes-0-homeAddress-postcode': postcode,
+        'homes-1-homeAddress-mode': 'choose',
+        'homes-1-homeAddress-postcode': postcode,
+        'homes-1-homeAddress-uprn': '',
+      };
+      let res = await client.post('/forms/places/homes', { ...looking, action: 'manual:homes-1-homeAddress' });
+      assert.equal(res.statusCode, 200);
+      assert.ok(res.body.includes('name="homes-1-homeAddress-mode" value="manual"') && res.body.includes('id="homes-1-homeAddress-line1"'));
+      res = await client.post('/forms/places/homes', { ...looking, action: 'lookup:homes-1-homeAddress' });
+      assert.ok(res.body.includes('name="homes-1-homeAddress-mode" value="lookup"'));
+      assert.match(
+        res.body,
+        /value="find:homes-1-homeAddress"[^>]*>\s*Find address<span class="govuk-visually-hidden"> for home 2<\/span>/,
+        'the second home can look its address up again, by a button whose name says whose it is',
+      );
+      assert.ok(res.body.includes('name="homes-0-homeAddress-mode" value="manual"'), 'the first home is unchanged');
     });
   });
 

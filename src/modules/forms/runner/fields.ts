@@ -235,15 +235,18 @@ async function addressOutcome(question: Extract<QuestionComponent, { type: 'addr
 async function locationOutcome(question: Extract<QuestionComponent, { type: 'location' }>, name: string, raw: RawFields, ctx: ReadContext): Promise<Outcome> {
   const method = rawText(raw, `${name}-method`);
   const description = rawText(raw, `${name}-description`);
-  const lat = Number(rawText(raw, `${name}-lat`));
-  const lng = Number(rawText(raw, `${name}-lng`));
-  const outside = { error: 'The location must be in the council’s area', href: `#${name}-method` };
+  const latText = rawText(raw, `${name}-lat`);
+  const lngText = rawText(raw, `${name}-lng`);
+  const lat = round(Number(latText));
+  const lng = round(Number(lngText));
   const withDescription = (answer: LocationAnswer): LocationAnswer => (description ? { ...answer, description } : answer);
   if (description.length > 500) return { error: 'Description must be 500 characters or less', href: `#${name}-description` };
-  const hasPoint = rawText(raw, `${name}-lat`) !== '' && Number.isFinite(lat) && Number.isFinite(lng);
+  const hasPoint = latText !== '' && lngText !== '' && Number.isFinite(lat) && Number.isFinite(lng);
+  // The map fills in the point; a point with no way chosen is the map's too (picked without selecting its radio).
   if ((method === 'map' || (method === '' && hasPoint)) && question.methods.includes('map')) {
-    if (!hasPoint) return { error: 'Select a point on the map', href: `#${name}-method` };
-    if (!(await ctx.geo.isInsideBoundary(lat, lng))) return outside;
+    const href = `#${name}-method-map`;
+    if (!hasPoint) return { error: 'Select a point on the map', href };
+    if (!(await ctx.geo.isInsideBoundary(lat, lng))) return { error: 'The location must be in the council’s area', href };
     const street = await ctx.geo.nearestStreet(lat, lng, { maxMetres: 100 });
     return {
       value: withDescription({ lat, lng, givenBy: 'map', ...(street ? { usrn: street.street.usrn, label: `Near ${street.street.name}` } : {}) }),
@@ -294,15 +297,44 @@ function fileOutcome(question: Extract<QuestionComponent, { type: 'fileUpload' }
 }
 
 /** How many items a repeating group's fields hold. */
+/** More items than any group allows are read, so the page can refuse them and show them to remove; past this, a post is not believed. */
+const MOST_ITEMS_READ = 100;
+
 export function itemCount(group: RepeatingGroup, name: string, raw: RawFields): number {
   const posted = Number(rawText(raw, `${name}-items`));
-  return Number.isInteger(posted) && posted >= 0 && posted <= group.max ? posted : Math.max(group.min, 1);
+  return Number.isInteger(posted) && posted >= 0 && posted <= Math.max(group.max, MOST_ITEMS_READ) ? posted : Math.max(group.min, 1);
+}
+
+/** What item `index` of a repeating group is called on the page and in its messages: "Child 2". */
+export function itemTitle(group: RepeatingGroup, index: number): string {
+  return `${group.itemName.charAt(0).toUpperCase()}${group.itemName.slice(1)} ${index + 1}`;
+}
+
+/**
+ * The question whose fields are named `name` on a page: a question on the page, one a choice
+ * reveals, or one in an item of a repeating group (`group-1-question`), with that item's title.
+ */
+export function questionNamed(components: readonly Component[], name: string, raw: RawFields): { question: QuestionComponent; item?: string } | undefined {
+  for (const component of components) {
+    if (!isQuestion(component)) continue;
+    if (component.id === name) return { question: component };
+    if (component.type === 'radios' || component.type === 'checkboxes') {
+      const follow = component.options.flatMap((option) => option.reveals ?? []).find((revealed) => revealed.id === name);
+      if (follow) return { question: follow };
+    }
+    if (component.type === 'repeatingGroup' && name.startsWith(`${component.id}-`)) {
+      const [, index, inner] = /^(\d+)-(.+)$/.exec(name.slice(component.id.length + 1)) ?? [];
+      if (index === undefined || inner === undefined || Number(index) >= itemCount(component, component.id, raw)) continue;
+      const found = questionNamed(component.components, inner, raw);
+      if (found) return { question: found.question, item: itemTitle(component, Number(index)) };
+    }
+  }
+  return undefined;
 }
 
 async function groupOutcome(group: RepeatingGroup, name: string, raw: RawFields, ctx: ReadContext, errors: FieldError[]): Promise<Outcome> {
   const count = itemCount(group, name, raw);
   const items: Record<string, unknown>[] = [];
-  const item = group.itemName.charAt(0).toUpperCase() + group.itemName.slice(1);
   for (let index = 0; index < count; index += 1) {
     const scratch: Record<string, unknown> = {};
     const prefix = `${name}-${index}-`;
@@ -311,7 +343,7 @@ async function groupOutcome(group: RepeatingGroup, name: string, raw: RawFields,
     const itemErrors: FieldError[] = [];
     const values: Record<string, unknown> = {};
     await readComponents(group.components, prefix, raw, { ...ctx, evaluation: withItemScope(ctx.evaluation, scratch) }, values, itemErrors);
-    for (const error of itemErrors) errors.push({ ...error, text: `${item} ${index + 1}: ${error.text}` });
+    for (const error of itemErrors) errors.push({ ...error, text: `${itemTitle(group, index)}: ${error.text}` });
     items.push(values);
   }
   const filled = items.filter((values) => Object.values(values).some((value) => value !== undefined));

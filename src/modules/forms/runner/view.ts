@@ -3,7 +3,7 @@ import { formatBytes } from '#platform/files/index';
 import { isQuestion, type Component, type FileAnswer, type QuestionComponent } from '../model/components.js';
 import { withItemScope, type EvaluationContext } from '../model/expressions.js';
 import { isRequired, isShown, visibleOptions } from '../model/validation.js';
-import { addressesFor, itemCount, rawText, type FieldError, type RawFields } from './fields.js';
+import { addressesFor, itemCount, itemTitle, rawText, type FieldError, type RawFields } from './fields.js';
 
 /**
  * What a page's template needs for each component: names, values as typed, errors, and the
@@ -23,9 +23,13 @@ export interface ComponentView {
   partErrors?: string[];
   options?: { value: string; text: string; hint?: string; checked: boolean; reveals: ComponentView[] }[];
   address?: { mode: string; addresses: { value: string; text: string; selected: boolean }[] };
+  /** A location question's map (shown only with JavaScript): whether it comes before the other ways, and the point chosen. */
+  map?: { first: boolean; lat?: number; lng?: number };
   files?: { index: number; filename: string; size: string }[];
   canUploadMore?: boolean;
   items?: { index: number; title: string; components: ComponentView[] }[];
+  /** The repeating group item the question is in ("Home 2"), to tell its buttons from other items'. */
+  item?: string;
   canAdd?: boolean;
   canRemove?: boolean;
   heading?: boolean;
@@ -39,6 +43,13 @@ export interface ViewContext {
   stored: Readonly<Record<string, unknown>>;
   /** The page's single question is the page heading (GOV.UK's one-question pattern). */
   questionIsHeading: boolean;
+  /**
+   * Inside a choice's revealed questions, which start hidden: a map drawn while hidden measures
+   * itself as empty, so there a location is given the ways that work without JavaScript.
+   */
+  revealed?: boolean;
+  /** The title of the repeating group item being shown, if any. */
+  item?: string;
 }
 
 function errorFor(errors: readonly FieldError[], name: string): string | undefined {
@@ -59,6 +70,7 @@ async function questionView(question: QuestionComponent, name: string, ctx: View
     label: question.label,
     ...(optional ? { optionalText: optional } : {}),
     ...(error ? { error } : {}),
+    ...(ctx.item ? { item: ctx.item } : {}),
     heading: ctx.questionIsHeading,
   };
   const raw = ctx.raw;
@@ -78,7 +90,7 @@ async function questionView(question: QuestionComponent, name: string, ctx: View
       for (const option of visibleOptions(question.options, evaluation)) {
         const reveals: ComponentView[] = [];
         for (const follow of option.reveals ?? [])
-          reveals.push(await questionView(follow, nameBeside(name, question.id, follow.id), { ...ctx, questionIsHeading: false }, evaluation));
+          reveals.push(await questionView(follow, nameBeside(name, question.id, follow.id), { ...ctx, questionIsHeading: false, revealed: true }, evaluation));
         view.options.push({
           value: option.value,
           text: option.text,
@@ -113,11 +125,20 @@ async function questionView(question: QuestionComponent, name: string, ctx: View
       };
       return view;
     }
-    case 'location':
+    case 'location': {
       view.value = rawText(raw, `${name}-method`);
-      view.parts = Object.fromEntries(['postcode', 'street', 'description', 'lat', 'lng'].map((part) => [part, rawText(raw, `${name}-${part}`)]));
+      view.parts = Object.fromEntries(['postcode', 'street', 'description'].map((part) => [part, rawText(raw, `${name}-${part}`)]));
       view.values = question.methods.filter((method) => method !== 'map');
+      if (!question.methods.includes('map') || ctx.revealed) return view;
+      // Only the map gives a point (the other ways find their own), and a point refused is chosen afresh.
+      const keep = (view.value === 'map' || view.value === '') && !error;
+      view.parts.lat = keep ? rawText(raw, `${name}-lat`) : '';
+      view.parts.lng = keep ? rawText(raw, `${name}-lng`) : '';
+      const lat = Number.parseFloat(view.parts.lat);
+      const lng = Number.parseFloat(view.parts.lng);
+      view.map = { first: question.methods[0] === 'map', ...(Number.isFinite(lat) && Number.isFinite(lng) ? { lat, lng } : {}) };
       return view;
+    }
     case 'fileUpload': {
       const files = (Array.isArray(ctx.stored[question.id]) ? ctx.stored[question.id] : []) as FileAnswer[];
       view.files = files.map((file, index) => ({ index, filename: file.filename, size: formatBytes(file.bytes) }));
@@ -127,13 +148,13 @@ async function questionView(question: QuestionComponent, name: string, ctx: View
     case 'repeatingGroup': {
       const count = itemCount(question, name, raw);
       view.items = [];
-      const item = question.itemName.charAt(0).toUpperCase() + question.itemName.slice(1);
       for (let index = 0; index < count; index += 1) {
         const scope = withItemScope(evaluation, {});
+        const title = itemTitle(question, index);
         view.items.push({
           index,
-          title: `${item} ${index + 1}`,
-          components: await componentViews(question.components, `${name}-${index}-`, { ...ctx, questionIsHeading: false }, scope),
+          title,
+          components: await componentViews(question.components, `${name}-${index}-`, { ...ctx, questionIsHeading: false, item: title }, scope),
         });
       }
       view.canAdd = count < question.max;
@@ -163,6 +184,16 @@ async function componentViews(components: readonly Component[], prefix: string, 
     views.push(await questionView(component, `${prefix}${component.id}`, ctx, evaluation));
   }
   return views;
+}
+
+/** Whether a page shows a map anywhere, so it needs the map's script and styles. */
+export function showsMap(views: readonly ComponentView[]): boolean {
+  return views.some(
+    (view) =>
+      view.map !== undefined ||
+      showsMap(view.options?.flatMap((option) => option.reveals) ?? []) ||
+      showsMap(view.items?.flatMap((item) => item.components) ?? []),
+  );
 }
 
 export function pageViews(components: readonly Component[], ctx: ViewContext): Promise<ComponentView[]> {

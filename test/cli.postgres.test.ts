@@ -2,27 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it, mock } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { main } from '../src/cli.js';
+import { borough } from './support/cli.js';
 
 /**
  * The command line against a PostgreSQL server: this file runs only in the PostgreSQL test layer,
  * which names a server in TEST_DATABASE_URL.
  */
-
-async function borough(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = mock.method(console, 'log', (...a: unknown[]) => (out += `${a.join(' ')}\n`));
-  const error = mock.method(console, 'error', (...a: unknown[]) => (err += `${a.join(' ')}\n`));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
 
 const server = process.env.TEST_DATABASE_URL;
 

@@ -2,23 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it, mock } from 'node:test';
-import { main } from '../src/cli.js';
-
-/** Runs the command line in-process, capturing what it prints. */
-async function borough(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const log = mock.method(console, 'log', (...a: unknown[]) => (out += `${a.join(' ')}\n`));
-  const error = mock.method(console, 'error', (...a: unknown[]) => (err += `${a.join(' ')}\n`));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
+import { after, before, describe, it } from 'node:test';
+import { borough } from './support/cli.js';
 
 describe('the borough command line (embedded database)', () => {
   let dir: string;

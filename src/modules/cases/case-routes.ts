@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '#platform/http/errors';
 import { formatBytes } from '#platform/files/index';
 import type { Geography } from '#platform/geo/index';
-import { errorSummary } from '#platform/views/index';
+import { errorSummary, paragraphs } from '#platform/views/index';
 import { can, type Account, type StaffMember } from '#modules/account/index';
 import { PRIORITIES, type CaseType, type Priority } from './model/case-type.js';
 import {
@@ -129,19 +129,6 @@ export function timeAndDate(date: Date, timeZone: string): string {
   let time = `${p.hour}${p.minute === '00' ? '' : `:${p.minute}`}${period}`;
   if (p.hour === '12' && p.minute === '00') time = period === 'am' ? 'midnight' : 'midday';
   return `${time} on ${longDate(date, timeZone)}`;
-}
-
-/** A text the resident or an officer wrote, as paragraphs of lines. */
-export function paragraphs(value: string | null | undefined): string[][] {
-  return (value ?? '')
-    .split(/\n\s*\n/)
-    .map((p) =>
-      p
-        .split('\n')
-        .map((line) => line.trim())
-        .filter(Boolean),
-    )
-    .filter((lines) => lines.length > 0);
 }
 
 export function detailText(details: Record<string, unknown>, key: string): string | undefined {

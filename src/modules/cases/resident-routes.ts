@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkUpload } from '#platform/files/index';
 import { HttpError } from '#platform/http/errors';
-import { errorSummary } from '#platform/views/index';
+import { errorSummary, paragraphs } from '#platform/views/index';
 import type { Account } from '#modules/account/index';
 import {
   ATTACHMENT_TYPES,
@@ -9,7 +9,6 @@ import {
   bodyOf,
   detailText,
   longDate,
-  paragraphs,
   referenceParam,
   sendAttachment,
   takeFlash,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Geography } from '#platform/geo/index';
+import { mulberry32, type Geography } from '#platform/geo/index';
 import type { CasesService } from '#modules/cases/index';
 import type { ReportCategory } from './model/category.js';
 import { reportsDb } from './repository.js';
@@ -32,18 +32,6 @@ const DETAILS: Record<string, string[]> = {
 };
 const UPDATES = ['An inspector has looked at this.', 'We have asked our contractor to deal with this.', 'Work is under way.', 'Thank you for reporting this.'];
 
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    // Mulberry32: small, fast and good enough to spread demo data.
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Answers for a category's questions, as a resident would post them. */
 function answersFor(category: ReportCategory, random: () => number): Record<string, string | string[]> {
   const answers: Record<string, string | string[]> = {};
@@ -70,7 +58,7 @@ export async function seedDemoReports(deps: DemoReportsDeps, opts: { count: numb
   const db = reportsDb(deps.db);
   const existing = await db.selectFrom('reports').select('reference').limit(1).executeTakeFirst();
   if (existing || opts.count <= 0) return 0;
-  const random = generator(opts.seed);
+  const random = mulberry32(opts.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const now = opts.now ?? new Date();
   const categories = service.categories();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '#platform/http/errors';
-import { errorSummary } from '#platform/views/index';
+import { errorSummary, paragraphs } from '#platform/views/index';
 import type { Account, StaffMember } from '#modules/account/index';
 import { normaliseReference } from '#modules/cases/index';
 import { fillResponse, REPORT_STATUS_NAMES, REPORT_STATUSES, responsesFor, unfilledGaps, type ReportStatus } from './model/category.js';
@@ -29,19 +29,6 @@ function ageText(since: Date, now = new Date()): string {
   if (hours < 1) return 'Less than an hour';
   if (hours < 48) return `${hours} ${hours === 1 ? 'hour' : 'hours'}`;
   return `${Math.floor(hours / 24)} days`;
-}
-
-/** Text someone wrote, as paragraphs of lines. */
-function paragraphs(value: string | null): string[][] {
-  return (value ?? '')
-    .split(/\n\s*\n/)
-    .map((p) =>
-      p
-        .split('\n')
-        .map((line) => line.trim())
-        .filter(Boolean),
-    )
-    .filter((lines) => lines.length > 0);
 }
 
 /** The triage list's filters as read from the address; values that are not choices are dropped. */

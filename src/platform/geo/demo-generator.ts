@@ -176,7 +176,7 @@ function at<T>(items: readonly T[], i: number): T {
 }
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for demo data, not for secrets. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

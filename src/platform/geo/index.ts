@@ -21,7 +21,7 @@ import {
 
 export * from './geometry.js';
 export { geoMigrations } from './migrations.js';
-export { generateBorough, DemoBoroughParamsSchema } from './demo-generator.js';
+export { generateBorough, DemoBoroughParamsSchema, mulberry32 } from './demo-generator.js';
 export type { AssetKind, DemoBorough, DemoBoroughParams, DemoAddress, DemoAsset, DemoStreet, DemoWard } from './demo-generator.js';
 
 type Json<T> = ColumnType<T, string, string>;

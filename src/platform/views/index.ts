@@ -44,6 +44,19 @@ export function configureNunjucks(env: nunjucks.Environment): void {
 }
 
 /** Turns field errors into the list the GOV.UK error summary takes, in the order the fields appear. */
+/** Text someone wrote, as paragraphs of lines, for templates that show it without trusting its markup. */
+export function paragraphs(value: string | null | undefined): string[][] {
+  return (value ?? '')
+    .split(/\n\s*\n/)
+    .map((p) =>
+      p
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    )
+    .filter((lines) => lines.length > 0);
+}
+
 export function errorSummary(fieldErrors: Record<string, string>): { text: string; href: string }[] {
   return Object.entries(fieldErrors).map(([field, text]) => ({ text, href: `#${field}` }));
 }

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, mock, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../app.js';
-import { main } from '../../../cli.js';
+import { borough } from '../../../../test/support/cli.js';
 import { allMigrations, buildServices, type Services } from '../../../services.js';
 import { loadConfig } from '#platform/config/index';
 import { loadCouncil } from '#platform/council/index';
@@ -419,19 +419,6 @@ describe('API keys', () => {
 describe('the api-keys command line', () => {
   let dir: string;
   const saved = { ...process.env };
-
-  async function borough(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const log = mock.method(console, 'log', (...a: unknown[]) => (out += `${a.join(' ')}\n`));
-    const error = mock.method(console, 'error', (...a: unknown[]) => (err += `${a.join(' ')}\n`));
-    try {
-      return { code: await main(args), out, err };
-    } finally {
-      log.mock.restore();
-      error.mock.restore();
-    }
-  }
 
   /** The services over the command line's own database, as the command line builds them. */
   async function withServices<T>(fn: (services: Services) => Promise<T>): Promise<T> {

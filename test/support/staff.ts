@@ -31,8 +31,14 @@ export async function signInDemoStaff(t: TestApp, role: Role): Promise<SignedInS
   // The demo roles share one authenticator secret, and a code is refused if its time step was already
   // used. The code is from the previous time step, which is still accepted, so the current step stays
   // free for a test that signs the same person in again.
-  const done = await client.post('/staff/sign-in/code', { code: generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 }) });
-  assert.equal(done.headers.location, '/staff', `${role} signed in`);
+  const previousStepCode = () => generateTotp(DEMO_TOTP_SECRET, { now: Date.now() - TOTP_PERIOD_SECONDS * 1000 });
+  let done = await client.post('/staff/sign-in/code', { code: previousStepCode() });
+  if (done.headers.location !== '/staff') {
+    // A time step can end between making the code and checking it, leaving the code two steps old.
+    await client.get('/staff/sign-in/code');
+    done = await client.post('/staff/sign-in/code', { code: previousStepCode() });
+  }
+  assert.equal(done.headers.location, '/staff', `${role} signed in (${done.statusCode})`);
   const member = await t.services.account.staff.findMemberByEmail(email);
   assert.ok(member, `${email} is missing`);
   return { client, ip, member };

@@ -15,6 +15,7 @@ import { accountMigrations, createAccount, type Account } from '#modules/account
 import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
 import { createReports, reportsMigrations, type Reports } from '#modules/reports/index';
+import { appointmentsMigrations, createAppointments, type Appointments } from '#modules/appointments/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   cases: Cases;
   /** Street reports: the public map and pages, alerts and Open311, each report a case. */
   reports: Reports;
+  /** Appointments: booking, changing and running the day, never double booked. */
+  appointments: Appointments;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export function allMigrations(): MigrationSet[] {
     formsMigrations,
     casesMigrations,
     reportsMigrations,
+    appointmentsMigrations,
   ];
 }
 
@@ -59,6 +63,9 @@ export async function buildServices(platform: Platform): Promise<Services> {
   const cases = createCases({ platform, jobs, notifier, geo, files, account });
   forms.service.deliveries.setCaseCreator(cases.caseCreator);
   const reports = createReports({ platform, cases, geo, files, notifier, account });
+  const appointments = createAppointments({ platform, jobs, notifier, account, cases });
+  // Places follow the configured capacities before anyone can book.
+  await appointments.service.syncPlaces();
   let working = false;
   return {
     jobs,
@@ -69,6 +76,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
     forms,
     cases,
     reports,
+    appointments,
     async startWorker() {
       if (working) return;
       working = true;
@@ -76,6 +84,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
       await notifier.start();
       await forms.startWorker();
       await cases.startWorker();
+      await appointments.startWorker();
       // Housekeeping: expired sessions and spent one-time links are removed every quarter hour.
       await jobs.work('housekeeping', {}, async () => {
         const sessions = await purgeExpiredSessions(database.db);
@@ -98,7 +107,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
 }
 
 export function webModules(_platform: Platform, services: Services): WebModule[] {
-  return [services.account.web, services.forms.web, services.cases.web, services.reports.web];
+  return [services.account.web, services.forms.web, services.cases.web, services.reports.web, services.appointments.web];
 }
 
 /** Loads the fictional demo council on first start (never in production: config refuses it). */

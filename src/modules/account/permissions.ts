@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   'forms:publish',
   'api-keys:manage',
   'reports:moderate',
+  'appointments:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -36,8 +37,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 /** The permission matrix: which roles grant which permissions. Checked in the service layer. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   administrator: ['staff:manage', 'audit:read', 'messages:read', 'insights:read', 'forms:read', 'forms:retry', 'forms:publish', 'api-keys:manage'],
-  'case-officer': ['cases:work', 'forms:read', 'forms:assist', 'reports:moderate'],
-  'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist', 'reports:moderate'],
+  'case-officer': ['cases:work', 'forms:read', 'forms:assist', 'reports:moderate', 'appointments:manage'],
+  'team-leader': ['cases:work', 'cases:reassign', 'insights:read', 'forms:read', 'forms:retry', 'forms:assist', 'reports:moderate', 'appointments:manage'],
   'safeguarding-officer': ['signposts:search', 'cases:work'],
   'content-editor': ['content:edit'],
   'directory-moderator': ['directory:moderate'],

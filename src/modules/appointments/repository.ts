@@ -77,6 +77,22 @@ export function createAppointmentsRepository(db: AppointmentsDb) {
     },
 
     /**
+     * Locks the places of the resources a claim may use, always in the same order, so bookings for
+     * the same resources queue one behind another rather than fail against each other.
+     */
+    async lockResources(tx: AppointmentsDb, resources: readonly string[]): Promise<void> {
+      if (resources.length === 0) return;
+      await tx
+        .selectFrom('appointment_places')
+        .select('place')
+        .where('resource_code', 'in', [...resources])
+        .orderBy('resource_code')
+        .orderBy('place')
+        .forUpdate()
+        .execute();
+    },
+
+    /**
      * Claims one place on a resource for every granule of a window, the lowest free place each time
      * and none above `places`. No free place leaves a null (refused by NOT NULL); a place taken by
      * another transaction meanwhile is refused by the primary key. Either way the caller's
@@ -222,6 +238,42 @@ export function createAppointmentsRepository(db: AppointmentsDb) {
     },
     async addNote(tx: AppointmentsDb, bookingId: string, staffId: string, text: string): Promise<void> {
       await tx.insertInto('appointment_notes').values({ booking_id: bookingId, staff_id: staffId, text }).execute();
+    },
+
+    /** Bookings of every location starting within a period, in the statuses asked for (for utilisation figures). */
+    async startingBetween(executor: AppointmentsDb, from: Date, to: Date, statuses: readonly BookingStatus[]) {
+      return executor
+        .selectFrom('appointment_bookings')
+        .select(['type_code', 'location_code', 'status'])
+        .where('kind', '=', 'booking')
+        .where('starts_at', '>=', from)
+        .where('starts_at', '<', to)
+        .where('status', 'in', [...statuses])
+        .execute();
+    },
+
+    async insertFeed(tx: AppointmentsDb, feed: { resource_code: string; token_hash: string; created_by: string }) {
+      return tx.insertInto('appointment_feeds').values(feed).returningAll().executeTakeFirstOrThrow();
+    },
+    /** Calendar feeds still working, newest first. */
+    async activeFeeds(executor: AppointmentsDb) {
+      return executor.selectFrom('appointment_feeds').selectAll().where('revoked_at', 'is', null).orderBy('created_at', 'desc').limit(500).execute();
+    },
+    async feedById(executor: AppointmentsDb, id: string) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      return executor.selectFrom('appointment_feeds').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async feedByTokenHash(executor: AppointmentsDb, tokenHash: string) {
+      return executor.selectFrom('appointment_feeds').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+    },
+    async revokeFeed(tx: AppointmentsDb, id: string): Promise<boolean> {
+      const result = await tx
+        .updateTable('appointment_feeds')
+        .set({ revoked_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

@@ -216,6 +216,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   async function claimSlot(tx: AppointmentsDb, bookingId: string, type: AppointmentType, locationCode: string, start: number, staff: boolean) {
     const window = heldWindow(type, start);
     const candidates = resourcesFor(type, locationCode);
+    await repo.lockResources(tx, candidates.flat());
     const taken = await takenMap(tx, candidates.flat(), window.from, window.to);
     const now = Date.now();
     const bookable = windowFor(type, now, staff);
@@ -570,6 +571,10 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
       freed.resources.map((r) => r.code),
     );
     const window = heldWindow(type, freed.start.getTime());
+    await repo.lockResources(
+      tx,
+      freed.resources.map((r) => r.code),
+    );
     for (const resource of freed.resources) await repo.claim(tx, offered.id, resource.code, new Date(window.from), new Date(window.to), type.capacityPerSlot);
     await tx
       .updateTable('appointment_waiting')
@@ -583,7 +588,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
       body: [
         `Dear ${waiting.name},`,
         '',
-        `You asked us to tell you if a ${type.name.toLowerCase()} appointment came free. One has:`,
+        `You asked us to tell you if a time came free for: ${type.name}. One has:`,
         '',
         `When: ${formatWhen(freed.start)}`,
         `Where: ${freed.location?.name ?? ''}`,
@@ -671,7 +676,8 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
         if (!current || current.status !== 'confirmed') return;
         const booking = toBooking(current);
         if (due.length > 0) {
-          const text = `Reminder: your ${type.name.toLowerCase()} appointment is on ${booking.when}${booking.location?.kind === 'phone' ? ' (by phone)' : ` at ${booking.location?.name ?? ''}`}. Reference ${booking.reference}.`;
+          const where = booking.location?.kind === 'phone' ? 'by phone' : `at ${booking.location?.name ?? ''}`;
+          const text = `Reminder from ${platform.council.profile.shortName}: ${type.name}, ${booking.when}, ${where}. Reference ${booking.reference}.`;
           if (current.remind_by === 'sms' && current.phone) await queueSms(tx, { to: current.phone, body: text, related: { type: 'appointment', id: row.id } });
           else if (current.email)
             await queueEmail(tx, {

@@ -22,7 +22,7 @@ describe('appointment bookings', () => {
     await testApp.close();
   });
 
-  const db = () => testApp.platform.database.db;
+  const db = () => appointments.repo.db;
   /** A slot with nothing booked in it yet, a few days ahead so notice and cut-offs do not get in the way. */
   const freeSlot = async (type: string, location: string, skip = 0) => {
     const slots = await appointments.availability(type, location, { from: Date.now() + 3 * 86_400_000 });

@@ -127,13 +127,26 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     to: now + type.horizonDays * DAY_MS,
   });
 
-  async function takenMap(executor: AppointmentsDb, resources: readonly string[], from: number, to: number) {
-    const rows = await repo.taken(executor, resources, new Date(from), new Date(to));
+  const longestBuffer = Math.max(0, ...[...config.types.values()].flatMap((t) => [t.bufferBeforeMinutes, t.bufferAfterMinutes])) * MINUTE_MS;
+
+  /**
+   * Places taken on each resource by granule, from the bookings holding them: a booking takes one
+   * place across its time and its type's buffers, a block takes every place. The claims in the
+   * database remain the last word; this is what availability is worked out from.
+   */
+  async function takenMap(executor: AppointmentsDb, location: string, resources: readonly string[], from: number, to: number) {
+    const rows = await repo.holding(executor, location, resources, new Date(from - longestBuffer), new Date(to + longestBuffer));
     const taken = new Map<string, Map<number, number>>();
     for (const row of rows) {
+      const type = row.type_code ? config.types.get(row.type_code) : undefined;
+      const before = (type?.bufferBeforeMinutes ?? 0) * MINUTE_MS;
+      const after = (type?.bufferAfterMinutes ?? 0) * MINUTE_MS;
+      const places = row.kind === 'block' ? (config.resources.get(row.resource_code)?.capacity ?? 1) : 1;
       let byGranule = taken.get(row.resource_code);
       if (!byGranule) taken.set(row.resource_code, (byGranule = new Map()));
-      byGranule.set(new Date(row.granule).getTime(), row.taken);
+      for (const [start, end] of row.spans)
+        for (let g = Math.floor((start - before) / GRANULE_MS) * GRANULE_MS; g < end + after; g += GRANULE_MS)
+          byGranule.set(g, (byGranule.get(g) ?? 0) + places);
     }
     return taken;
   }
@@ -175,6 +188,26 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     };
   }
 
+  /** The bookable window, and what is taken on the type's resources across it (with room for buffers either side). */
+  async function takenFor(type: AppointmentType, locationCode: string, opts: { now?: number; from?: number; to?: number; staff?: boolean } = {}) {
+    const now = opts.now ?? Date.now();
+    const window = windowFor(type, now, opts.staff);
+    const from = Math.max(window.from, opts.from ?? window.from);
+    const to = Math.min(window.to, opts.to ?? window.to);
+    const resources = resourcesFor(type, locationCode).flat();
+    const taken =
+      from > to
+        ? new Map<string, Map<number, number>>()
+        : await takenMap(
+            repo.db,
+            locationCode,
+            resources,
+            from - type.bufferBeforeMinutes * MINUTE_MS,
+            to + (type.lengthMinutes + type.bufferAfterMinutes) * MINUTE_MS,
+          );
+    return { from, to, taken };
+  }
+
   /** Free slots of a type at a location, earliest first. */
   async function availability(
     typeCode: string,
@@ -183,18 +216,8 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   ) {
     const type = typeOf(typeCode);
     locationOf(type, locationCode);
-    const now = opts.now ?? Date.now();
-    const window = windowFor(type, now, opts.staff);
-    const from = Math.max(window.from, opts.from ?? window.from);
-    const to = Math.min(window.to, opts.to ?? window.to);
+    const { from, to, taken } = await takenFor(type, locationCode, opts);
     if (from > to) return [];
-    const resources = resourcesFor(type, locationCode).flat();
-    const taken = await takenMap(
-      repo.db,
-      resources,
-      from - type.bufferBeforeMinutes * MINUTE_MS,
-      to + (type.lengthMinutes + type.bufferAfterMinutes) * MINUTE_MS,
-    );
     return availableSlots(config, { type, location: locationCode, from, to, taken, ...(opts.limit ? { limit: opts.limit } : {}) });
   }
 
@@ -217,7 +240,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     const window = heldWindow(type, start);
     const candidates = resourcesFor(type, locationCode);
     await repo.lockResources(tx, candidates.flat());
-    const taken = await takenMap(tx, candidates.flat(), window.from, window.to);
+    const taken = await takenMap(tx, locationCode, candidates.flat(), window.from, window.to);
     const now = Date.now();
     const bookable = windowFor(type, now, staff);
     const slots = availableSlots(config, { type, location: locationCode, from: start, to: start, taken });
@@ -702,6 +725,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     locationOf,
     toBooking,
     availability,
+    takenFor,
     datesOf,
     hold,
     heldBooking,

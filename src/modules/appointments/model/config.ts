@@ -7,6 +7,8 @@ import { checkboxesSchema, radiosSchema, selectSchema, textareaSchema, textSchem
 
 /** Bookings are held on a grid of this many minutes: lengths, buffers and opening times are multiples of it. */
 export const GRANULE_MINUTES = 5;
+/** No booking or block lasts longer than a day, so a period's bookings are found by start time alone. */
+export const LONGEST_BOOKING_MS = 24 * 60 * 60_000;
 
 const code = z.string('must be a code').regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and hyphens');
 const clockTime = z.string('must be a time like 09:00').regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time on the 24-hour clock like 09:00 or 17:30');
@@ -88,9 +90,15 @@ export const AppointmentTypeSchema = z
     /** What to bring or expect, shown on the confirmation and in the email. */
     whatToBring: z.array(z.string()).default([]),
     cost: z.string().optional(),
-    lengthMinutes: onGrid('lengthMinutes').refine((n) => n > 0, 'lengthMinutes must be more than 0'),
-    bufferBeforeMinutes: onGrid('bufferBeforeMinutes').default(0),
-    bufferAfterMinutes: onGrid('bufferAfterMinutes').default(0),
+    lengthMinutes: onGrid('lengthMinutes')
+      .refine((n) => n > 0, 'lengthMinutes must be more than 0')
+      .refine((n) => n <= 480, 'lengthMinutes must be 480 (8 hours) or less'),
+    bufferBeforeMinutes: onGrid('bufferBeforeMinutes')
+      .refine((n) => n <= 120, 'bufferBeforeMinutes must be 120 or less')
+      .default(0),
+    bufferAfterMinutes: onGrid('bufferAfterMinutes')
+      .refine((n) => n <= 120, 'bufferAfterMinutes must be 120 or less')
+      .default(0),
     /** Start times are this far apart (the length when not given). */
     slotEveryMinutes: onGrid('slotEveryMinutes').optional(),
     horizonDays: z.number().int().min(1).max(366),

@@ -15,7 +15,7 @@ import { accountMigrations, createAccount, type Account } from '#modules/account
 import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
 import { createReports, reportsMigrations, type Reports } from '#modules/reports/index';
-import { appointmentsMigrations, createAppointments, type Appointments } from '#modules/appointments/index';
+import { appointmentsMigrations, createAppointments, formBookingProvider, type Appointments } from '#modules/appointments/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -58,14 +58,15 @@ export async function buildServices(platform: Platform): Promise<Services> {
   const account = createAccount({ platform, jobs, notifier, geo });
   await account.staff.syncTeams();
   const forms = createForms({ platform, jobs, notifier, geo, files, account });
-  // The council's shipped forms are configuration: a changed definition is published as a new version.
-  await forms.loadShipped();
   const cases = createCases({ platform, jobs, notifier, geo, files, account });
   forms.service.deliveries.setCaseCreator(cases.caseCreator);
   const reports = createReports({ platform, cases, geo, files, notifier, account });
   const appointments = createAppointments({ platform, jobs, notifier, account, cases });
   // Places follow the configured capacities before anyone can book.
   await appointments.service.syncPlaces();
+  forms.service.setBookingProvider(formBookingProvider(appointments.service));
+  // The council's shipped forms are configuration: a changed definition is published as a new version.
+  await forms.loadShipped();
   let working = false;
   return {
     jobs,

@@ -122,6 +122,9 @@ function questionFields(question: QuestionComponent, name: string, evaluation: E
       }
       return fields;
     }
+    case 'appointment':
+      // Free times come from the booking provider, which a walk over the definition alone does not have.
+      return {};
     case 'repeatingGroup': {
       const fields: Fields = { [`${name}-items`]: String(Math.max(question.min, 1)) };
       for (let index = 0; index < Math.max(question.min, 1); index += 1)

@@ -16,6 +16,7 @@ export { appointmentsMigrations } from './migrations.js';
 export { appointmentProblems, APPOINTMENT_TYPES_FOLDER, APPOINTMENTS_FOLDER } from './model/config.js';
 export type { AppointmentType } from './model/config.js';
 export { BookingProblems, SlotTaken, type AppointmentsService, type Booking } from './service.js';
+export { formBookingProvider } from './form-bookings.js';
 
 export interface AppointmentsDeps {
   platform: Platform;

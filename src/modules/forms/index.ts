@@ -11,6 +11,17 @@ import { registerFormStaffRoutes } from './staff-routes.js';
 export { formsMigrations } from './migrations.js';
 export type { CaseContact, CaseCreator, CasePlace, CaseRequest, CaseSettings } from './delivery/targets.js';
 export type { FormsService, Submission, Draft } from './service.js';
+/** What a capability implements to let forms book appointments (registered with `setBookingProvider`). */
+export type {
+  BookedAppointment,
+  BookingConfirmation,
+  BookingContact,
+  BookingDescription,
+  BookingHold,
+  BookingProvider,
+  BookingTime,
+  BookingTypeQuestion,
+} from './model/bookings.js';
 /** The question components other capabilities reuse for their own extra questions (street report categories). */
 export {
   checkboxesSchema,

@@ -2,6 +2,7 @@ import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '#platform/http/errors';
 import type { Account } from '#modules/account/index';
+import { bookedAppointments, TIME_TAKEN } from './model/bookings.js';
 import { isQuestion, type Component, type QuestionComponent } from './model/components.js';
 import type { Page } from './model/definition.js';
 import { journey, nextPage, type RoutingContext } from './model/routing.js';
@@ -16,6 +17,8 @@ declare module '@fastify/session' {
     formDrafts?: Record<string, string>;
     /** The last submission made from this browser, by form slug, for its confirmation page. */
     formSubmissions?: Record<string, string>;
+    /** An appointment question whose time was taken as the form was sent, by form slug, to say so on its page. */
+    formTimeTaken?: Record<string, string>;
   }
 }
 
@@ -126,6 +129,7 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
     errors: FieldError[],
     context: RoutingContext,
     extra: Record<string, unknown> = {},
+    status = errors.length ? 400 : 200,
   ) {
     const evaluation = { ...context, answers: { ...draft.answers } };
     const components = await pageViews(page.components, {
@@ -135,12 +139,13 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
       geo: forms.geo,
       stored: draft.answers,
       questionIsHeading: questionIsHeading(page),
+      bookingTimes: (question) => forms.bookingTimes(question),
     });
     const hasUpload = questionsOf(page.components).some((q) => q.type === 'fileUpload');
     const change = (request.query as Record<string, string | undefined>).change === '1';
     const questionless = questionsOf(page.components).length === 0;
     const exit = questionless ? nextPage(draft.definition, page.id, draft.answers, context) : undefined;
-    return reply.code(errors.length ? 400 : 200).view('forms/page.njk', {
+    return reply.code(status).view('forms/page.njk', {
       form: draft.definition,
       page,
       pageTitle: page.title,
@@ -223,6 +228,10 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
       return reply.redirect(`/forms/${slug}`, 303);
     }
     const result = await forms.submit(draft, await fillerFor(request, draft), { requestId: request.id });
+    if (!result.ok && result.reason === 'time-taken') {
+      request.session.formTimeTaken = { ...request.session.formTimeTaken, [slug]: result.questionId };
+      return reply.redirect(pageUrl(slug, result.page, true), 303);
+    }
     if (!result.ok) return reply.redirect(result.page ? pageUrl(slug, result.page) : `/forms/${slug}`, 303);
     request.session.formSubmissions = { ...request.session.formSubmissions, [slug]: draft.id };
     return reply.redirect(`/forms/${slug}/confirmation`, 303);
@@ -236,7 +245,12 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
   app.get<{ Params: { slug: string } }>('/forms/:slug/confirmation', async (request, reply) => {
     const submission = await lastSubmission(request, request.params.slug);
     if (!submission) return reply.redirect(`/forms/${request.params.slug}`);
-    return reply.view('forms/confirmation.njk', { pageTitle: `${submission.title}: form sent`, submission });
+    const definition = await forms.definition(submission.slug, submission.version);
+    const bookings = (definition ? bookedAppointments(definition, submission.answers) : []).map((booking) => ({
+      ...booking,
+      where: booking.where.charAt(0).toUpperCase() + booking.where.slice(1),
+    }));
+    return reply.view('forms/confirmation.njk', { pageTitle: `${submission.title}: form sent`, submission, bookings });
   });
 
   app.get<{ Params: { slug: string } }>('/forms/:slug/confirmation/answers.pdf', async (request, reply) => {
@@ -338,7 +352,14 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
     const found = await pageFor(request, reply);
     if (!found) return reply;
     const { draft, page, context } = found;
-    return renderPage(request, reply, draft, page, answersToRaw(page.components, draft.answers), [], context);
+    // A time taken as the form was sent: said once, on the page where it is chosen again.
+    const taken = request.session.formTimeTaken?.[draft.slug];
+    const errors = taken !== undefined && findQuestion(page, taken) ? [{ name: taken, href: `#${taken}`, text: TIME_TAKEN }] : [];
+    if (taken !== undefined) {
+      const { [draft.slug]: _shown, ...rest } = request.session.formTimeTaken ?? {};
+      request.session.formTimeTaken = rest;
+    }
+    return renderPage(request, reply, draft, page, answersToRaw(page.components, draft.answers), errors, context, {}, 200);
   });
 
   app.post<{ Params: { slug: string; page: string } }>('/forms/:slug/:page', async (request, reply) => {
@@ -406,7 +427,10 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
       return reply.redirect(`/forms/${draft.slug}/save`, 303);
     }
     if (result.errors.length > 0) return renderPage(request, reply, draft, page, raw, result.errors, context);
-    draft = await forms.savePage(draft, page.id, result.answers);
+    // Times chosen are held once everything else on the page is right.
+    const held = await forms.holdTimes(page, result.answers, draft.answers);
+    if (held.errors.length > 0) return renderPage(request, reply, draft, page, { ...raw, ...clearedFields(held.errors) }, held.errors, context);
+    draft = await forms.savePage(draft, page.id, held.answers);
 
     const destination = nextPage(draft.definition, page.id, draft.answers, context);
     if (destination === undefined) throw new Error(`Form ${draft.slug} has no way forward from page ${page.id}`);
@@ -420,6 +444,11 @@ function routes(app: FastifyInstance, forms: FormsService, account: Account, map
     const next = draft.definition.pages.find((candidate) => candidate.id === destination.page);
     return reply.redirect(next ? pageUrl(draft.slug, next) : `/forms/${draft.slug}/check-answers`, 303);
   });
+}
+
+/** A time that could not be held is not chosen when the page is shown again. */
+function clearedFields(errors: readonly FieldError[]): RawFields {
+  return Object.fromEntries(errors.map((error) => [error.name, undefined]));
 }
 
 /** Removes item `index` of a repeating group from posted fields, moving later items up. */

@@ -2,6 +2,7 @@ import { ukDay } from '#platform/council/dates';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { recordAudit, type Actor } from '#platform/audit/index';
+import { HttpError } from '#platform/http/errors';
 import type { Files } from '#platform/files/index';
 import type { Geography } from '#platform/geo/index';
 import type { Jobs } from '#platform/jobs/index';
@@ -9,16 +10,28 @@ import { queueEmail, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import { randomReference, signToken, verifyToken } from '#platform/security/tokens';
 import { assertCan, type StaffMember } from '#modules/account/index';
-import { isQuestion, type Component, type FileAnswer, type QuestionComponent } from './model/components.js';
+import {
+  appointmentAnswer,
+  appointmentQuestions,
+  bookedAnswer,
+  bookingContactIds,
+  bookingLocation,
+  TIME_TAKEN,
+  type AppointmentAnswer,
+  type BookingContact,
+  type BookingProvider,
+  type BookingTime,
+} from './model/bookings.js';
+import { isQuestion, type AppointmentQuestion, type Component, type FileAnswer, type QuestionComponent } from './model/components.js';
 import { parseFormDefinition, type FormDefinition, type Page } from './model/definition.js';
 import { hasErrors, lintForm, type Finding } from './model/linter.js';
 import { journey, pruneAnswers, type RoutingContext } from './model/routing.js';
 import { createDeliveryWorker, type DeliveryWorker } from './deliveries.js';
-import { deliverySettingsProblems } from './delivery/targets.js';
+import { caseContactFromAnswers, deliverySettingsProblems } from './delivery/targets.js';
 import type { DeliveryStatus } from './migrations.js';
 import { renderAnswersPdf } from './pdf.js';
 import { asDb, createFormsRepository, type DraftRow, type SubmissionFilters, type SubmissionRow } from './repository.js';
-import { mergeAnswers } from './runner/fields.js';
+import { mergeAnswers, type FieldError } from './runner/fields.js';
 import { summarise, summaryText, type SummarySection } from './runner/summary.js';
 
 export type Channel = 'online' | 'phone' | 'face-to-face';
@@ -82,7 +95,11 @@ export interface Submission {
   submittedAt: Date;
 }
 
-export type SubmitResult = { ok: true; submission: Submission; created: boolean } | { ok: false; page: Page | undefined; reason: 'incomplete' };
+export type SubmitResult =
+  | { ok: true; submission: Submission; created: boolean }
+  | { ok: false; page: Page | undefined; reason: 'incomplete' }
+  /** The appointment time chosen was taken before it could be booked: the question's answer is dropped to be chosen again. */
+  | { ok: false; page: Page; reason: 'time-taken'; questionId: string };
 
 const RESUME_PURPOSE = 'form-resume';
 
@@ -100,7 +117,7 @@ export function profileFields(details: ResidentDetails | undefined): Record<stri
   };
 }
 
-function prefillAnswer(question: QuestionComponent, details: ResidentDetails): unknown {
+function prefillAnswer(question: Exclude<QuestionComponent, AppointmentQuestion>, details: ResidentDetails): unknown {
   switch (question.prefill) {
     case 'email':
       return details.email;
@@ -129,7 +146,7 @@ function prefillAnswer(question: QuestionComponent, details: ResidentDetails): u
 
 function prefill(components: readonly Component[], details: ResidentDetails, into: Record<string, unknown>): void {
   for (const component of components) {
-    if (!isQuestion(component)) continue;
+    if (!isQuestion(component) || component.type === 'appointment') continue;
     if (component.prefill !== undefined) {
       const value = prefillAnswer(component, details);
       if (value !== undefined) into[component.id] = value;
@@ -165,6 +182,16 @@ function contactEmail(definition: FormDefinition, answers: Readonly<Record<strin
     }
   }
   return undefined;
+}
+
+/** The appointment type's own questions, answered by the form's questions of the same id or those the question maps them to. */
+function typeAnswers(question: AppointmentQuestion, provider: BookingProvider, answers: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const typeQuestion of provider.describe(question.appointmentType)?.questions ?? []) {
+    const value = answers[question.answers?.[typeQuestion.id] ?? typeQuestion.id];
+    if (value !== undefined) out[typeQuestion.id] = value;
+  }
+  return out;
 }
 
 function formatReference(raw: string): string {
@@ -222,6 +249,164 @@ export function createFormsService(ctx: FormsContext) {
     formTitle: async (slug, version) => (await definition(slug, version))?.title ?? slug,
   });
 
+  let bookings: BookingProvider | undefined;
+  const bookingsOrFail = (): BookingProvider => {
+    if (bookings === undefined) throw new HttpError(503, 'Appointments cannot be booked online at the moment. Try again later.');
+    return bookings;
+  };
+  /** Sends of the same draft one after another, so a time held again is never booked twice. */
+  const sending = new Map<string, Promise<unknown>>();
+
+  /** Holds the time an answer names; the answer with its hold, or undefined when the time is taken. */
+  async function holdTime(question: AppointmentQuestion, answer: AppointmentAnswer): Promise<AppointmentAnswer | undefined> {
+    const provider = bookingsOrFail();
+    const description = provider.describe(question.appointmentType);
+    // A type the council has since withdrawn cannot be booked.
+    if (description === undefined) throw new HttpError(503, 'Appointments cannot be booked online at the moment. Try again later.');
+    const location = answer.location || bookingLocation(question, description);
+    if (!location) throw new Error(`Appointment question ${question.id} has no location`);
+    const held = await provider.hold(question.appointmentType, location, new Date(answer.start));
+    if ('taken' in held) return undefined;
+    return { appointmentType: question.appointmentType, location, start: answer.start, when: held.when, where: held.where, holdId: held.id, key: held.key };
+  }
+
+  /** The booking's contact details from the answers, else from the signed-in resident's account. */
+  function bookingContact(
+    def: FormDefinition,
+    question: AppointmentQuestion,
+    answers: Record<string, unknown>,
+    profile: ResidentDetails | undefined,
+  ): BookingContact {
+    const { contact } = caseContactFromAnswers({ contact: bookingContactIds(def, question) }, answers);
+    const name = contact.name ?? profile?.name ?? undefined;
+    const email = contact.email ?? profile?.email;
+    if (!name || !email) throw new Error(`Form ${def.slug} has no name or email address for the booking in ${question.id}`);
+    return { name, email, ...(contact.phone ? { phone: contact.phone } : {}) };
+  }
+
+  /**
+   * Books every appointment the answers hold, before the submission is made: a hold that ran out is
+   * held again and confirmed. The answers come back with each booking's reference in place of its
+   * hold. Each new hold and each booking is kept on the draft at once, so sending again confirms the
+   * same hold, and never books an appointment twice.
+   */
+  async function confirmBookings(
+    draft: Draft,
+    answers: Record<string, unknown>,
+    profile: ResidentDetails | undefined,
+  ): Promise<{ ok: true; answers: Record<string, unknown> } | { ok: false; question: AppointmentQuestion; page: Page; draftAnswers: Record<string, unknown> }> {
+    const def = draft.definition;
+    const out = { ...answers };
+    let kept = { ...draft.answers };
+    const keep = async (id: string, answer: AppointmentAnswer) => {
+      kept = { ...kept, [id]: answer };
+      await repo.saveDraft(draft.id, { answers: kept, pagesDone: draft.pagesDone, expiresAt: expiry() });
+    };
+    for (const { question, pageIndex } of appointmentQuestions(def)) {
+      let answer = appointmentAnswer(out[question.id]);
+      if (answer === undefined || answer.reference !== undefined) continue;
+      const page = def.pages[pageIndex] as Page;
+      const provider = bookingsOrFail();
+      const details = {
+        contact: bookingContact(def, question, out, profile),
+        answers: typeAnswers(question, provider, out),
+        residentId: draft.residentId ?? undefined,
+      };
+      for (let attempt = 0; ; attempt += 1) {
+        if (answer.holdId === undefined || answer.key === undefined) {
+          const held = await holdTime(question, answer);
+          if (held === undefined) return { ok: false, question, page, draftAnswers: kept };
+          answer = held;
+          await keep(question.id, answer);
+        }
+        const outcome = await provider.confirm({ id: answer.holdId as string, key: answer.key as string }, details);
+        if ('reference' in outcome) {
+          out[question.id] = bookedAnswer(answer, outcome);
+          await keep(question.id, bookedAnswer(answer, outcome));
+          break;
+        }
+        if ('taken' in outcome || attempt > 0) return { ok: false, question, page, draftAnswers: kept };
+        // The hold ran out: the same time, held again.
+        answer = { appointmentType: answer.appointmentType, location: answer.location, start: answer.start };
+      }
+    }
+    return { ok: true, answers: out };
+  }
+
+  /** One send of a draft (see submit): the appointments are booked first, then the submission is made. */
+  async function send(draft: Draft, filler: Filler, meta: { requestId?: string }): Promise<SubmitResult> {
+    const previous = await service.submissionForDraft(draft.id);
+    if (previous) return { ok: true, submission: previous, created: false };
+    const context = routingContext(filler.profile);
+    const point = service.resumePoint(draft, context);
+    if (point !== 'check-answers') return { ok: false, page: point, reason: 'incomplete' };
+    const def = draft.definition;
+    const booked = await confirmBookings(draft, pruneAnswers(def, draft.answers, context), filler.profile);
+    if (!booked.ok) {
+      // Chosen again on its page; every other answer stays.
+      const rest = Object.fromEntries(Object.entries(booked.draftAnswers).filter(([id]) => id !== booked.question.id));
+      await repo.saveDraft(draft.id, { answers: rest, pagesDone: draft.pagesDone.filter((id) => id !== booked.page.id), expiresAt: expiry() });
+      return { ok: false, page: booked.page, reason: 'time-taken', questionId: booked.question.id };
+    }
+    const answers = booked.answers;
+    const summary = summarise(def, answers, context);
+    const email = filler.profile?.email ?? contactEmail(def, answers) ?? null;
+    const submittedBy = draft.staffId ? 'staff' : draft.residentId ? 'resident' : 'anonymous';
+    const actor: Actor = draft.staffId
+      ? { type: 'staff', id: draft.staffId }
+      : draft.residentId
+        ? { type: 'resident', id: draft.residentId }
+        : { type: 'anonymous' };
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const reference = formatReference(randomReference());
+      // Drawn before the transaction: the embedded database has one connection, not to be held while a PDF renders.
+      const pdf = email
+        ? await renderAnswersPdf({ councilName: platform.council.profile.name, formTitle: def.title, reference, submittedAt: new Date(), sections: summary })
+        : undefined;
+      const outcome = await repo.transaction(async (tx) => {
+        const inserted = await repo.insertSubmission(tx, {
+          reference,
+          slug: draft.slug,
+          version: draft.version,
+          draftId: draft.id,
+          answers,
+          summary,
+          submittedBy,
+          residentId: draft.residentId,
+          staffId: draft.staffId,
+          channel: draft.channel,
+          contactEmail: email,
+          startedAt: draft.createdAt,
+        });
+        if (inserted === 'reference-taken' || !inserted.created) return inserted;
+        const row = inserted.row;
+        await repo.addDeliveries(tx, row.id, def.deliveries);
+        await repo.completeJourney(tx, draft.id);
+        await recordAudit(asDb(tx), {
+          actor,
+          action: 'forms.submitted',
+          subject: { type: 'form-submission', id: row.id },
+          details: { form: draft.slug, version: draft.version, reference: row.reference, channel: draft.channel },
+          ...(meta.requestId ? { requestId: meta.requestId } : {}),
+        });
+        if (email && pdf) {
+          await queueEmail(asDb(tx), {
+            to: email,
+            subject: `${def.title}: we have your form (reference ${row.reference})`,
+            body: `Thank you. We have received your form "${def.title}".\n\nYour reference is ${row.reference}. Keep it in case you need to contact us.\n\nA copy of your answers is below and attached as a PDF.\n\n${summaryText(summary)}\n`,
+            attachments: [{ filename: `${row.reference}.pdf`, contentType: 'application/pdf', content: pdf }],
+            related: { type: 'form-submission', id: row.id },
+          });
+        }
+        return inserted;
+      });
+      if (outcome === 'reference-taken') continue;
+      if (outcome.created) await worker.nudge();
+      return { ok: true, submission: toSubmission(outcome.row, def.title), created: outcome.created };
+    }
+    throw new Error('Could not find a free submission reference');
+  }
+
   const service = {
     deliveries: worker,
     geo: ctx.geo,
@@ -230,9 +415,14 @@ export function createFormsService(ctx: FormsContext) {
 
     /* ------------------------------------------------------------ definitions */
 
+    /** Appointments register here to be booked from forms' appointment questions. */
+    setBookingProvider(provider: BookingProvider): void {
+      bookings = provider;
+    },
+
     /** Checks a definition and, when it has no errors and differs from the live version, publishes it as a new version. */
     async publish(raw: unknown, by: { actor: Actor; staffId?: string; note?: string }): Promise<PublishResult> {
-      const findings = lintForm(raw);
+      const findings = lintForm(raw, { bookings: bookings ?? null });
       if (hasErrors(findings)) return { ok: false, findings };
       const parsed = parseFormDefinition(raw);
       if (!parsed.success) return { ok: false, findings };
@@ -358,6 +548,52 @@ export function createFormsService(ctx: FormsContext) {
       return { ...draft, answers };
     },
 
+    /* ------------------------------------------------------------ appointments */
+
+    /** The free times an appointment question offers, and where; undefined when nothing takes bookings. */
+    async bookingTimes(question: AppointmentQuestion): Promise<{ where: string; times: BookingTime[] } | undefined> {
+      if (bookings === undefined) return undefined;
+      const description = bookings.describe(question.appointmentType);
+      const location = bookingLocation(question, description);
+      if (description === undefined || location === undefined) return undefined;
+      const times = await bookings.times(question.appointmentType, location, { limit: question.timesShown });
+      const place = description.locations.find((candidate) => candidate.code === location);
+      return { where: place?.name ?? location, times };
+    },
+
+    /**
+     * Holds the times newly chosen on a page, once its answers are valid. A time someone else has
+     * taken meanwhile is an error on its question. The hold given up for a changed time is let go
+     * when the provider can, and otherwise runs out.
+     */
+    async holdTimes(
+      page: Page,
+      pageAnswers: Record<string, unknown>,
+      stored: Readonly<Record<string, unknown>> = {},
+    ): Promise<{ answers: Record<string, unknown>; errors: FieldError[] }> {
+      const answers = { ...pageAnswers };
+      const errors: FieldError[] = [];
+      for (const component of page.components) {
+        if (component.type !== 'appointment') continue;
+        const answer = appointmentAnswer(answers[component.id]);
+        if (answer === undefined || answer.holdId !== undefined) continue;
+        const held = await holdTime(component, answer);
+        if (held === undefined) {
+          errors.push({ name: component.id, href: `#${component.id}`, text: TIME_TAKEN });
+          answers[component.id] = undefined;
+          continue;
+        }
+        answers[component.id] = held;
+        const previous = appointmentAnswer(stored[component.id]);
+        if (previous?.holdId !== undefined && previous.key !== undefined && previous.reference === undefined && bookings?.release) {
+          await bookings
+            .release({ id: previous.holdId, key: previous.key })
+            .catch((error: unknown) => logger.warn({ error: String(error) }, 'hold not let go'));
+        }
+      }
+      return { answers, errors };
+    },
+
     /** Where a resident picks up: the first page on their route not yet answered, or check answers. */
     resumePoint(draft: Draft, context: RoutingContext): Page | 'check-answers' {
       const route = journey(draft.definition, draft.answers, context);
@@ -428,69 +664,14 @@ export function createFormsService(ctx: FormsContext) {
      * transaction; a second call for the same draft returns the first submission.
      */
     async submit(draft: Draft, filler: Filler, meta: { requestId?: string } = {}): Promise<SubmitResult> {
-      const previous = await service.submissionForDraft(draft.id);
-      if (previous) return { ok: true, submission: previous, created: false };
-      const context = routingContext(filler.profile);
-      const point = service.resumePoint(draft, context);
-      if (point !== 'check-answers') return { ok: false, page: point, reason: 'incomplete' };
-      const def = draft.definition;
-      const answers = pruneAnswers(def, draft.answers, context);
-      const summary = summarise(def, answers, context);
-      const email = filler.profile?.email ?? contactEmail(def, answers) ?? null;
-      const submittedBy = draft.staffId ? 'staff' : draft.residentId ? 'resident' : 'anonymous';
-      const actor: Actor = draft.staffId
-        ? { type: 'staff', id: draft.staffId }
-        : draft.residentId
-          ? { type: 'resident', id: draft.residentId }
-          : { type: 'anonymous' };
-      for (let attempt = 0; attempt < 5; attempt += 1) {
-        const reference = formatReference(randomReference());
-        // Drawn before the transaction: the embedded database has one connection, not to be held while a PDF renders.
-        const pdf = email
-          ? await renderAnswersPdf({ councilName: platform.council.profile.name, formTitle: def.title, reference, submittedAt: new Date(), sections: summary })
-          : undefined;
-        const outcome = await repo.transaction(async (tx) => {
-          const inserted = await repo.insertSubmission(tx, {
-            reference,
-            slug: draft.slug,
-            version: draft.version,
-            draftId: draft.id,
-            answers,
-            summary,
-            submittedBy,
-            residentId: draft.residentId,
-            staffId: draft.staffId,
-            channel: draft.channel,
-            contactEmail: email,
-            startedAt: draft.createdAt,
-          });
-          if (inserted === 'reference-taken' || !inserted.created) return inserted;
-          const row = inserted.row;
-          await repo.addDeliveries(tx, row.id, def.deliveries);
-          await repo.completeJourney(tx, draft.id);
-          await recordAudit(asDb(tx), {
-            actor,
-            action: 'forms.submitted',
-            subject: { type: 'form-submission', id: row.id },
-            details: { form: draft.slug, version: draft.version, reference: row.reference, channel: draft.channel },
-            ...(meta.requestId ? { requestId: meta.requestId } : {}),
-          });
-          if (email && pdf) {
-            await queueEmail(asDb(tx), {
-              to: email,
-              subject: `${def.title}: we have your form (reference ${row.reference})`,
-              body: `Thank you. We have received your form "${def.title}".\n\nYour reference is ${row.reference}. Keep it in case you need to contact us.\n\nA copy of your answers is below and attached as a PDF.\n\n${summaryText(summary)}\n`,
-              attachments: [{ filename: `${row.reference}.pdf`, contentType: 'application/pdf', content: pdf }],
-              related: { type: 'form-submission', id: row.id },
-            });
-          }
-          return inserted;
-        });
-        if (outcome === 'reference-taken') continue;
-        if (outcome.created) await worker.nudge();
-        return { ok: true, submission: toSubmission(outcome.row, def.title), created: outcome.created };
+      const before = sending.get(draft.id) ?? Promise.resolve();
+      const run = before.catch(() => undefined).then(() => send(draft, filler, meta));
+      sending.set(draft.id, run);
+      try {
+        return await run;
+      } finally {
+        if (sending.get(draft.id) === run) sending.delete(draft.id);
       }
-      throw new Error('Could not find a free submission reference');
     },
 
     async answersPdf(submission: Submission): Promise<Buffer> {

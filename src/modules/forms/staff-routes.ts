@@ -306,6 +306,7 @@ const QUESTION_TYPES: Record<QuestionComponent['type'], string> = {
   radios: 'Radios (one choice)',
   checkboxes: 'Checkboxes (any number of choices)',
   repeatingGroup: 'Repeating group',
+  appointment: 'Appointment booking',
 };
 
 /** Plain words for expressions, naming questions by their labels. */
@@ -406,6 +407,10 @@ function previewQuestions(components: readonly Component[], describe: (e: Expres
     }
     if (component.type === 'checkboxes' && component.none) notes.push(`Or: ${component.none.text}`);
     if (component.type === 'repeatingGroup') notes.push(`Between ${component.min} and ${component.max} of “${component.itemName}”`);
+    if (component.type === 'appointment')
+      notes.push(
+        `Books “${component.appointmentType}”${component.location ? ` at “${component.location}”` : ''}, offering the next ${component.timesShown} free times`,
+      );
     const required = component.requiredIf ? `Required if ${describe(component.requiredIf)}` : component.optional ? 'Optional' : 'Required';
     out.push({ id: component.id, label: component.label, type: QUESTION_TYPES[component.type], hint: component.hint, required, notes, depth });
     if (component.type === 'radios' || component.type === 'checkboxes') {

@@ -208,8 +208,38 @@ export const repeatingGroupSchema = z
   })
   .refine((group) => group.min <= group.max, { message: 'min must not be more than max', path: ['min'] });
 
-export const questionComponentSchema = z.discriminatedUnion('type', [...groupableQuestionSchemas, repeatingGroupSchema]);
-export const componentSchema = z.discriminatedUnion('type', [...contentSchemas, ...groupableQuestionSchemas, repeatingGroupSchema]);
+const code = z.string().regex(/^[a-z0-9-]+$/, 'Use the code: lower case letters, digits and hyphens');
+
+/**
+ * An appointment booked as part of the form: the resident picks one of the next free times, which
+ * is held while they finish, and the booking is made when the form is sent. The appointments
+ * capability supplies the times (see bookings.ts); only a page's own questions may be bookings.
+ */
+export const appointmentSchema = z.strictObject({
+  type: z.literal('appointment'),
+  id: idSchema,
+  label: text,
+  hint: z.string().optional(),
+  shortLabel: z.string().optional(),
+  /** Replaces "Select a time" when nothing is chosen. */
+  requiredMessage: z.string().optional(),
+  optional: z.boolean().default(false),
+  requiredIf: expressionSchema.optional(),
+  showIf: expressionSchema.optional(),
+  /** The appointment type's code, as in the council's appointment types. */
+  appointmentType: code,
+  /** The location's code; needed when the type is offered at more than one. */
+  location: code.optional(),
+  /** How many of the next free times are offered. */
+  timesShown: z.number().int().min(1).max(60).default(20),
+  /** The questions giving the booking's contact details; by default the form's first name, email and UK phone questions. */
+  contact: z.strictObject({ name: idSchema.optional(), email: idSchema.optional(), phone: idSchema.optional() }).optional(),
+  /** The appointment type's own questions answered by other questions of the form, by id; a type question is otherwise answered by the form question of the same id. */
+  answers: z.record(idSchema, idSchema).optional(),
+});
+
+export const questionComponentSchema = z.discriminatedUnion('type', [...groupableQuestionSchemas, repeatingGroupSchema, appointmentSchema]);
+export const componentSchema = z.discriminatedUnion('type', [...contentSchemas, ...groupableQuestionSchemas, repeatingGroupSchema, appointmentSchema]);
 
 export type ContentComponent = z.infer<typeof contentComponentSchema>;
 export type SimpleQuestion = z.infer<typeof simpleQuestionSchema>;
@@ -217,6 +247,7 @@ export type GroupableQuestion = z.infer<typeof groupableQuestionSchema>;
 export type QuestionComponent = z.infer<typeof questionComponentSchema>;
 export type Component = z.infer<typeof componentSchema>;
 export type RepeatingGroup = z.infer<typeof repeatingGroupSchema>;
+export type AppointmentQuestion = z.infer<typeof appointmentSchema>;
 export type ChoiceOption = z.infer<typeof choiceOptionSchema>;
 
 const contentTypes: ReadonlySet<string> = new Set(contentSchemas.map((schema) => schema.shape.type.value));
@@ -265,6 +296,7 @@ const fieldTypes: Record<string, Record<string, ValueType>> = {
   name: { firstName: 'string', lastName: 'string' },
   address: { line1: 'string', line2: 'string', town: 'string', county: 'string', postcode: 'string', uprn: 'string' },
   location: { lat: 'number', lng: 'number', label: 'string', uprn: 'string', usrn: 'string', description: 'string', givenBy: 'string' },
+  appointment: { appointmentType: 'string', location: 'string', start: 'string', when: 'string', where: 'string', reference: 'string' },
 };
 
 /** The type of a question's answer, or of one of its fields (`postcode` of an address); undefined for a field it does not have. */
@@ -286,6 +318,7 @@ export function answerType(question: QuestionComponent, field?: string): ValueTy
     case 'name':
     case 'address':
     case 'location':
+    case 'appointment':
       return 'object';
     default:
       return 'string';

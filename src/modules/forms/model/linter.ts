@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { answerType, isQuestion, type Component, type GroupableQuestion, type QuestionComponent, type RepeatingGroup } from './components.js';
+import { bookingFindings, type BookingCatalogue } from './bookings.js';
 import { parseFormDefinition, type FormDefinition } from './definition.js';
 import { expressionReferences, expressionTypeProblems, readPath, type Expression, type Operand, type ValueType } from './expressions.js';
 import { CHECK_ANSWERS } from './routing.js';
@@ -326,8 +327,17 @@ function checkRoutes(definition: FormDefinition, out: Finding[]): void {
   });
 }
 
+export interface LintOptions {
+  /**
+   * What appointment questions are checked against: the registered booking provider, or null when
+   * none is (the form cannot then be published). Left out, as when checking files offline, the
+   * appointment types and locations are not checked.
+   */
+  bookings?: BookingCatalogue | null;
+}
+
 /** Checks a form definition (of any schema version): schema errors first, then the rules that need a valid definition. */
-export function lintForm(raw: unknown): Finding[] {
+export function lintForm(raw: unknown, options: LintOptions = {}): Finding[] {
   const parsed = parseFormDefinition(raw);
   const out: Finding[] = [];
   if (!parsed.success) {
@@ -339,6 +349,7 @@ export function lintForm(raw: unknown): Finding[] {
   checkDuplicates(definition, inventory, out);
   checkExpressions(definition, inventory, out);
   checkRoutes(definition, out);
+  for (const finding of bookingFindings(definition, options.bookings)) out.push({ ...finding, path: formatPath(finding.path) });
   return out;
 }
 

@@ -2,6 +2,7 @@ import type { Address, Geography } from '#platform/geo/index';
 import {
   isQuestion,
   type AddressAnswer,
+  type AppointmentQuestion,
   type Component,
   type FileAnswer,
   type GroupableQuestion,
@@ -9,6 +10,7 @@ import {
   type QuestionComponent,
   type RepeatingGroup,
 } from '../model/components.js';
+import { appointmentAnswer, type AppointmentAnswer } from '../model/bookings.js';
 import { withItemScope, type EvaluationContext } from '../model/expressions.js';
 import { isRequired, isShown, normalisePostcode, subjectOf, validate, visibleOptions } from '../model/validation.js';
 
@@ -123,6 +125,12 @@ function questionToRaw(question: QuestionComponent, name: string, answer: unknow
       return;
     case 'fileUpload':
       return;
+    case 'appointment': {
+      // Only the time: the hold stays on the draft.
+      const held = appointmentAnswer(answer);
+      if (held) raw[name] = held.start;
+      return;
+    }
     case 'repeatingGroup': {
       const items = Array.isArray(answer) ? answer : [];
       raw[`${name}-items`] = String(Math.max(items.length, question.min, 1));
@@ -296,6 +304,28 @@ function fileOutcome(question: Extract<QuestionComponent, { type: 'fileUpload' }
   return { value: files };
 }
 
+/** The message when no time is chosen. */
+export function timeMissing(question: AppointmentQuestion): string {
+  return question.requiredMessage ?? (question.shortLabel ? `Select ${question.shortLabel}` : 'Select a time');
+}
+
+/**
+ * The time chosen, posted as the start's ISO instant. Choosing the time already held keeps the
+ * hold; another time is a new answer without one, held by the service once the page is valid.
+ */
+function appointmentOutcome(question: AppointmentQuestion, name: string, raw: RawFields, ctx: ReadContext): Outcome {
+  const posted = rawText(raw, name);
+  if (posted === '') return isRequired(question, ctx.evaluation) ? { error: timeMissing(question), href: `#${name}` } : { value: undefined };
+  const start = new Date(posted);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(posted) || Number.isNaN(start.getTime())) return { error: timeMissing(question), href: `#${name}` };
+  const stored = appointmentAnswer(ctx.stored[question.id]);
+  const same = stored?.appointmentType === question.appointmentType && (question.location === undefined || stored.location === question.location);
+  if (stored && same && stored.start === start.toISOString()) return { value: stored };
+  // The location is settled when the time is held: a question without one books at the type's only place.
+  const answer: AppointmentAnswer = { appointmentType: question.appointmentType, location: question.location ?? '', start: start.toISOString() };
+  return { value: answer };
+}
+
 /** How many items a repeating group's fields hold. */
 /** More items than any group allows are read, so the page can refuse them and show them to remove; past this, a post is not believed. */
 const MOST_ITEMS_READ = 100;
@@ -373,6 +403,7 @@ async function readComponents(
     else if (component.type === 'location') outcome = await locationOutcome(component, name, raw, ctx);
     else if (component.type === 'fileUpload') outcome = fileOutcome(component, name, ctx);
     else if (component.type === 'repeatingGroup') outcome = await groupOutcome(component, name, raw, ctx, nestedErrors);
+    else if (component.type === 'appointment') outcome = appointmentOutcome(component, name, raw, ctx);
     else outcome = simpleOutcome(component, name, raw, ctx.evaluation);
     errors.push(...nestedErrors);
     if ('error' in outcome) {

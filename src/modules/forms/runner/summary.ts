@@ -1,3 +1,4 @@
+import { appointmentAnswer } from '../model/bookings.js';
 import { isQuestion, type Component, type QuestionComponent } from '../model/components.js';
 import { formatDate } from '../model/dates.js';
 import type { FormDefinition } from '../model/definition.js';
@@ -65,6 +66,12 @@ export function answerLines(question: QuestionComponent, answer: unknown): strin
       return Array.isArray(answer) ? answer.map((file) => (isRecord(file) ? String(file.filename) : String(file))) : [];
     case 'repeatingGroup':
       return Array.isArray(answer) ? [`${answer.length} added`] : [];
+    case 'appointment': {
+      const booking = appointmentAnswer(answer);
+      if (!booking) return [String(answer)];
+      const when = [booking.when ?? booking.start, booking.where].filter(Boolean).join(', ');
+      return booking.reference ? [when, `Booking reference ${booking.reference}`] : [when];
+    }
     default:
       return String(answer).split('\n');
   }

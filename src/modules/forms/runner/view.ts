@@ -1,6 +1,7 @@
 import type { Geography } from '#platform/geo/index';
 import { formatBytes } from '#platform/files/index';
-import { isQuestion, type Component, type FileAnswer, type QuestionComponent } from '../model/components.js';
+import { appointmentAnswer, type BookingTime } from '../model/bookings.js';
+import { isQuestion, type AppointmentQuestion, type Component, type FileAnswer, type QuestionComponent } from '../model/components.js';
 import { withItemScope, type EvaluationContext } from '../model/expressions.js';
 import { isRequired, isShown, visibleOptions } from '../model/validation.js';
 import { addressesFor, itemCount, itemTitle, rawText, type FieldError, type RawFields } from './fields.js';
@@ -33,7 +34,12 @@ export interface ComponentView {
   canAdd?: boolean;
   canRemove?: boolean;
   heading?: boolean;
+  /** An appointment question: its hint with where the appointment is, or that booking is not possible now. */
+  booking?: { hint?: string; unavailable: boolean };
 }
+
+/** The free times an appointment question offers, and where; undefined when nothing is taking bookings. */
+export type BookingTimes = (question: AppointmentQuestion) => Promise<{ where: string; times: BookingTime[] } | undefined>;
 
 export interface ViewContext {
   raw: RawFields;
@@ -50,6 +56,7 @@ export interface ViewContext {
   revealed?: boolean;
   /** The title of the repeating group item being shown, if any. */
   item?: string;
+  bookingTimes?: BookingTimes | undefined;
 }
 
 function errorFor(errors: readonly FieldError[], name: string): string | undefined {
@@ -143,6 +150,26 @@ async function questionView(question: QuestionComponent, name: string, ctx: View
       const files = (Array.isArray(ctx.stored[question.id]) ? ctx.stored[question.id] : []) as FileAnswer[];
       view.files = files.map((file, index) => ({ index, filename: file.filename, size: formatBytes(file.bytes) }));
       view.canUploadMore = files.length < question.maxFiles;
+      return view;
+    }
+    case 'appointment': {
+      view.value = rawText(raw, name);
+      const offered = ctx.bookingTimes ? await ctx.bookingTimes(question) : undefined;
+      if (offered === undefined) {
+        view.booking = { unavailable: true };
+        view.options = [];
+        return view;
+      }
+      const options = offered.times.map((time) => ({ value: time.start.toISOString(), text: time.text, ...(time.hint ? { hint: time.hint } : {}) }));
+      // The time already held is no longer free to others, and so may be missing from the free times.
+      const held = appointmentAnswer(ctx.stored[question.id]);
+      if (held?.when && held.appointmentType === question.appointmentType && !options.some((option) => option.value === held.start)) {
+        options.push({ value: held.start, text: held.when });
+        options.sort((a, b) => a.value.localeCompare(b.value));
+      }
+      view.options = options.map((option) => ({ ...option, checked: option.value === view.value, reveals: [] }));
+      const where = offered.where.charAt(0).toUpperCase() + offered.where.slice(1);
+      view.booking = { hint: [question.hint, `Where: ${where}`].filter(Boolean).join(' '), unavailable: false };
       return view;
     }
     case 'repeatingGroup': {

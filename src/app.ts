@@ -67,7 +67,7 @@ export async function buildApp(platform: Platform, modules: WebModule[]): Promis
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.production,
+    trustProxy: config.trustedProxies,
   });
 
   // 1. Security headers. Helmet sets the fixed ones; the Content Security Policy carries a fresh

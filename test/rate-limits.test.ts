@@ -47,3 +47,34 @@ describe('rate limits counted in the database', () => {
     assert.equal(await purgeEndedRateLimits(db), 1);
   });
 });
+
+describe('rate limits behind a trusted reverse proxy', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ env: { BOROUGH_TRUSTED_PROXIES: '127.0.0.1' } });
+  });
+  after(async () => t?.close());
+
+  it('count each resident address the proxy forwards, not the proxy itself', async () => {
+    const signIn = (address: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/staff/sign-in',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': address },
+        payload: { email: 'nobody@kingsmere.example', password: 'wrong' },
+      });
+    const statuses = [];
+    for (let i = 0; i < 11; i++) statuses.push((await signIn('192.0.2.10')).statusCode);
+    assert.equal(statuses.at(-1), 429, 'the eleventh try from one address is refused');
+    assert.notEqual((await signIn('192.0.2.11')).statusCode, 429, 'another address behind the proxy is not');
+  });
+
+  it('do not believe a forwarded address from anyone but the proxy', async () => {
+    const fromElsewhere = (forwarded: string) =>
+      t.app.inject({ method: 'POST', url: '/staff/sign-in', remoteAddress: '203.0.113.5', headers: { 'x-forwarded-for': forwarded }, payload: {} });
+    const statuses = [];
+    for (let i = 0; i < 11; i++) statuses.push((await fromElsewhere(`192.0.2.${100 + i}`)).statusCode);
+    assert.equal(statuses.at(-1), 429, 'changing the header does not escape the limit');
+  });
+});

@@ -36,6 +36,10 @@ const EnvSchema = z.object({
     .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}/, 'must be an https tile URL with {z}, {x} and {y}, such as https://tiles.example/{z}/{x}/{y}.png')
     .optional(),
   BOROUGH_MAP_TILE_ATTRIBUTION: z.string().min(1).max(300).optional(),
+  BOROUGH_TRUSTED_PROXIES: z
+    .string()
+    .regex(/^[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*$/, 'must be addresses or ranges separated by commas, such as 10.0.0.0/8,127.0.0.1')
+    .optional(),
   BOROUGH_DEMO_REPORTS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(5000, 'must be at most 5000').default(300),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
@@ -48,6 +52,8 @@ const EnvSchema = z.object({
 export interface Config {
   env: 'production' | 'development' | 'test';
   production: boolean;
+  /** Whose X-Forwarded-For and X-Forwarded-Proto are believed: every hop (true), these proxies only, or none. */
+  trustedProxies: boolean | string[];
   port: number;
   host: string;
   baseUrl: string;
@@ -141,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
   return {
     env: e.NODE_ENV,
     production,
+    trustedProxies: e.BOROUGH_TRUSTED_PROXIES ? e.BOROUGH_TRUSTED_PROXIES.split(',').map((a) => a.trim()) : production,
     port: e.PORT,
     host: e.HOST,
     baseUrl: (e.BOROUGH_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),

@@ -72,13 +72,18 @@ export function formBookingProvider(service: AppointmentsService): BookingProvid
       }
     },
 
+    async release(hold) {
+      await service.releaseHold(hold.id, hold.key);
+    },
+
     async confirm(hold, details) {
       const held = await service.heldBooking(hold.id, hold.key);
       if (held?.type === undefined) return { expired: true };
       const { name, email } = details.contact;
       // A phone number is only for text reminders, which forms do not offer: one the booking would refuse is left out.
       const phone =
-        details.contact.phone !== undefined && service.checkDetails(held.type, { name, email, phone: details.contact.phone }).errors.phone === undefined;
+        details.contact.phone !== undefined &&
+        service.checkDetails(held.type, { name, email, phone: details.contact.phone }, held.location).errors.phone === undefined;
       const raw: Record<string, unknown> = {
         ...Object.fromEntries(Object.entries(details.answers).map(([id, value]) => [id, asPosted(value)])),
         name,

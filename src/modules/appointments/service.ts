@@ -306,6 +306,17 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     return { booking: toBooking(row), key };
   }
 
+  /** Lets a hold go at once (the resident chose another time), for the holder of its key only. */
+  async function releaseHold(id: string, key: string | undefined): Promise<void> {
+    if (!key) return;
+    await repo.transaction(async (tx) => {
+      const row = await repo.byId(tx, id, { lock: true });
+      if (!row || row.status !== 'held' || row.hold_key !== sha256Hex(key)) return;
+      await repo.release(tx, id);
+      await repo.updateBooking(tx, id, { status: 'expired' });
+    });
+  }
+
   /** The held booking the key belongs to, while the hold lasts. */
   async function heldBooking(id: string, key: string | undefined): Promise<Booking | undefined> {
     if (!key) return undefined;
@@ -315,7 +326,11 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   }
 
   /** Checks the details a resident gives, with the type's own questions. */
-  function checkDetails(type: AppointmentType, raw: Record<string, unknown>): { details: Omit<BookingDetails, 'residentId'>; errors: Record<string, string> } {
+  function checkDetails(
+    type: AppointmentType,
+    raw: Record<string, unknown>,
+    location?: Location,
+  ): { details: Omit<BookingDetails, 'residentId'>; errors: Record<string, string> } {
     const errors: Record<string, string> = {};
     const text = (field: string) => (typeof raw[field] === 'string' ? (raw[field] as string).trim() : '');
     const name = text('name');
@@ -328,6 +343,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     else if (email.length > 320 || !EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.com';
     if (phone && !PHONE.test(phone)) errors.phone = 'Enter a telephone number, like 01632 960 001 or 07700 900 982';
     if (remindBy === 'sms' && !phone) errors.phone = 'Enter a mobile phone number for text message reminders';
+    if (location?.kind === 'phone' && !phone && !errors.phone) errors.phone = 'Enter a phone number so we can call you';
     const answers: Record<string, unknown> = {};
     const context = { answers, profile: {}, today: ukDay() };
     for (const question of type.questions) {
@@ -418,7 +434,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     const existing = await repo.byId(repo.db, id);
     if (!existing || existing.hold_key !== sha256Hex(key)) throw new HttpError(404, 'Page not found');
     const type = typeOf(existing.type_code ?? '');
-    const { details, errors } = checkDetails(type, raw);
+    const { details, errors } = checkDetails(type, raw, config.locations.get(existing.location_code));
     if (Object.keys(errors).length > 0) throw new BookingProblems(errors);
     const residentId = actor.type === 'resident' ? actor.residentId : existing.resident_id;
     if (type.signInRequired && !residentId && actor.type !== 'staff') throw new HttpError(403, 'Sign in to book this appointment.');
@@ -467,7 +483,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   async function bookFor(member: StaffMember, input: { type: string; location: string; start: Date; details: Record<string, unknown> }): Promise<Booking> {
     assertCan(member, 'appointments:manage');
     const type = typeOf(input.type);
-    const { errors } = checkDetails(type, input.details);
+    const { errors } = checkDetails(type, input.details, locationOf(type, input.location));
     if (Object.keys(errors).length > 0) throw new BookingProblems(errors);
     const { booking, key } = await hold({ type: 'staff', member }, { type: input.type, location: input.location, start: input.start, source: 'staff' });
     return confirm({ type: 'staff', member }, booking.id, key, input.details);
@@ -645,13 +661,14 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     const name = input.name.trim();
     const email = input.email.trim();
     if (!name) errors.name = 'Enter your full name';
-    if (!EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.com';
+    if (!email) errors.email = 'Enter your email address';
+    else if (!EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.com';
     const from = parseCalendarDate(input.fromDate);
     const to = parseCalendarDate(input.toDate);
     const today = parseCalendarDate(ukDay()) ?? 0;
-    if (from === undefined) errors.fromDate = 'Enter the first date you could come, like 2027-01-15';
+    if (from === undefined) errors.fromDate = 'The first date you could come must be a real date';
     else if (from < today) errors.fromDate = 'The first date must be today or in the future';
-    if (to === undefined) errors.toDate = 'Enter the last date you could come, like 2027-01-29';
+    if (to === undefined) errors.toDate = 'The last date you could come must be a real date';
     else if (from !== undefined && to < from) errors.toDate = 'The last date must be the same as or after the first date';
     else if (to > today + type.horizonDays) errors.toDate = `The last date must be within ${type.horizonDays} days`;
     if (Object.keys(errors).length > 0) throw new BookingProblems(errors);
@@ -729,6 +746,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     datesOf,
     hold,
     heldBooking,
+    releaseHold,
     checkDetails,
     confirm,
     bookFor,

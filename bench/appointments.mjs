@@ -56,7 +56,8 @@ async function offeredStarts(port, count) {
 
 /** One resident: open the times page, choose the start, and if it is held answer and confirm. */
 async function resident(port, start, i, gate) {
-  const browser = new Browser(port);
+  // Each resident has their own address, passed on by the reverse proxy the platform trusts.
+  const browser = new Browser(port, { forwardedFor: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
   const timesPath = `/appointments/${TYPE}/${LOCATION}`;
   try {
     const html = await browser.page(timesPath);
@@ -98,7 +99,7 @@ async function rush(label, env) {
   let platform;
   try {
     progress(`${label}: starting the platform`);
-    platform = await startPlatform({ dataDir, env: { BOROUGH_DEMO_REPORTS: '0', ...env } });
+    platform = await startPlatform({ dataDir, env: { BOROUGH_DEMO_REPORTS: '0', BOROUGH_TRUSTED_PROXIES: '127.0.0.1', ...env } });
     const starts = await offeredStarts(platform.port, SLOTS);
     if (starts.length < SLOTS) throw new Error(`only ${starts.length} start times offered`);
     progress(`${label}: ${CLIENTS} browsers racing for ${SLOTS} slots`);

@@ -37,8 +37,10 @@ export class Browser {
   /** Every request any browser sends, for request rates. */
   static requests = 0;
 
-  constructor(port) {
+  /** `forwardedFor`: the resident's own address, as a trusted reverse proxy in front of the platform would pass it on. */
+  constructor(port, { forwardedFor } = {}) {
     this.port = port;
+    this.forwardedFor = forwardedFor;
     // Two sockets at most, so a double press really is two requests in flight at once.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     this.cookies = new Map();
@@ -65,6 +67,7 @@ export class Browser {
       accept: 'text/html',
       // The platform runs as deployed, behind a proxy that ends TLS: its session cookie is Secure.
       'x-forwarded-proto': 'https',
+      ...(this.forwardedFor ? { 'x-forwarded-for': this.forwardedFor } : {}),
       ...(this.cookies.size ? { cookie: this.cookieHeader } : {}),
       ...(contentType ? { 'content-type': contentType } : {}),
     };

@@ -101,6 +101,7 @@ export function createAppointments(deps: AppointmentsDeps): Appointments {
       async register(app: FastifyInstance) {
         registerResidentAppointmentRoutes(app, service, account);
         account.staff.addNavigation({ href: '/staff/appointments', text: 'Appointments', permission: 'appointments:manage' });
+        account.staff.addNavigation({ href: '/staff/appointments/utilisation', text: 'Appointment figures', permission: 'insights:read' });
         registerStaffAppointmentRoutes(app, service, account);
       },
     },

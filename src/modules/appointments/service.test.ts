@@ -225,6 +225,25 @@ describe('appointment bookings', () => {
     assert.equal(booking.status, 'confirmed');
     assert.equal(booking.source, 'staff');
     assert.equal(booking.phone, '01632 960 001');
+    // A caller with no email address: the booking is made, and there is no confirmation email to send.
+    const other = await freeSlot('council-tax-advice', 'by-phone', 3);
+    const noEmail = await appointments.bookFor(officer, {
+      type: 'council-tax-advice',
+      location: 'by-phone',
+      start: other.start,
+      details: { name: 'Pat Caller', phone: '01632 960 002', topic: 'Arrears' },
+    });
+    assert.equal(noEmail.email, null);
+    assert.equal((await testApp.services.notifier.listMessages({ limit: 500 })).filter((m) => m.related?.id === noEmail.id).length, 0);
+    await assert.rejects(
+      appointments.bookFor(officer, {
+        type: 'council-tax-advice',
+        location: 'by-phone',
+        start: other.start,
+        details: { name: 'Pat Caller', topic: 'Arrears' },
+      }),
+      (error: unknown) => error instanceof BookingProblems && error.fields.phone === 'Enter a phone number so we can call you',
+    );
   });
 
   test('reminders go once, at the configured time, by the way chosen', async () => {

@@ -330,6 +330,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     type: AppointmentType,
     raw: Record<string, unknown>,
     location?: Location,
+    opts: { byStaff?: boolean } = {},
   ): { details: Omit<BookingDetails, 'residentId'>; errors: Record<string, string> } {
     const errors: Record<string, string> = {};
     const text = (field: string) => (typeof raw[field] === 'string' ? (raw[field] as string).trim() : '');
@@ -339,8 +340,9 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     const remindBy = text('remindBy') === 'sms' ? 'sms' : 'email';
     if (!name) errors.name = 'Enter your full name';
     else if (name.length > 200) errors.name = 'Name must be 200 characters or fewer';
-    if (!email) errors.email = 'Enter your email address';
-    else if (email.length > 320 || !EMAIL.test(email)) errors.email = 'Enter an email address in the correct format, like name@example.com';
+    // Staff booking for a caller without an email address can leave it out: there is then no confirmation email.
+    if (!email && !opts.byStaff) errors.email = 'Enter your email address';
+    else if (email && (email.length > 320 || !EMAIL.test(email))) errors.email = 'Enter an email address in the correct format, like name@example.com';
     if (phone && !PHONE.test(phone)) errors.phone = 'Enter a telephone number, like 01632 960 001 or 07700 900 982';
     if (remindBy === 'sms' && !phone) errors.phone = 'Enter a mobile phone number for text message reminders';
     if (location?.kind === 'phone' && !phone && !errors.phone) errors.phone = 'Enter a phone number so we can call you';
@@ -434,7 +436,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     const existing = await repo.byId(repo.db, id);
     if (!existing || existing.hold_key !== sha256Hex(key)) throw new HttpError(404, 'Page not found');
     const type = typeOf(existing.type_code ?? '');
-    const { details, errors } = checkDetails(type, raw, config.locations.get(existing.location_code));
+    const { details, errors } = checkDetails(type, raw, config.locations.get(existing.location_code), { byStaff: actor.type === 'staff' });
     if (Object.keys(errors).length > 0) throw new BookingProblems(errors);
     const residentId = actor.type === 'resident' ? actor.residentId : existing.resident_id;
     if (type.signInRequired && !residentId && actor.type !== 'staff') throw new HttpError(403, 'Sign in to book this appointment.');
@@ -452,7 +454,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
         hold_expires_at: null,
         confirmed_at: sql<Date>`now()` as unknown as Date,
         name: details.name,
-        email: details.email,
+        email: details.email || null,
         phone: details.phone ?? null,
         remind_by: details.remindBy,
         answers: JSON.stringify(details.answers),
@@ -483,7 +485,7 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
   async function bookFor(member: StaffMember, input: { type: string; location: string; start: Date; details: Record<string, unknown> }): Promise<Booking> {
     assertCan(member, 'appointments:manage');
     const type = typeOf(input.type);
-    const { errors } = checkDetails(type, input.details, locationOf(type, input.location));
+    const { errors } = checkDetails(type, input.details, locationOf(type, input.location), { byStaff: true });
     if (Object.keys(errors).length > 0) throw new BookingProblems(errors);
     const { booking, key } = await hold({ type: 'staff', member }, { type: input.type, location: input.location, start: input.start, source: 'staff' });
     return confirm({ type: 'staff', member }, booking.id, key, input.details);
@@ -753,6 +755,8 @@ export function createAppointmentsService(deps: AppointmentsDeps) {
     cancel,
     move,
     manageLink,
+    /** An absolute link to a path on the site. */
+    siteLink: link,
     bookingFromToken,
     offerFromToken,
     joinWaitingList,

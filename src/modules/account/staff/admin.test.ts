@@ -94,8 +94,15 @@ describe('staff administration, audit log and messages', () => {
       '/staff/messages',
       '/staff/api-keys',
       '/staff/forms',
+      '/staff/appointments/utilisation',
     ]);
-    assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), ['/staff', '/staff/forms', '/staff/cases', '/staff/reports']);
+    assert.deepEqual(nav((await signedIn('case-officer').get('/staff')).body), [
+      '/staff',
+      '/staff/forms',
+      '/staff/cases',
+      '/staff/reports',
+      '/staff/appointments',
+    ]);
   });
 
   test('the staff home lists the areas in the navigation, so the two always agree', async () => {
@@ -107,7 +114,7 @@ describe('staff administration, audit log and messages', () => {
     const hrefs = (items: string[]) => items.map((item) => item.split(' ').at(-1));
 
     const officer = (await signedIn('case-officer').get('/staff')).body;
-    assert.deepEqual(areas(officer), ['Forms /staff/forms', 'Cases /staff/cases', 'Street reports /staff/reports']);
+    assert.deepEqual(areas(officer), ['Forms /staff/forms', 'Cases /staff/cases', 'Street reports /staff/reports', 'Appointments /staff/appointments']);
     assert.deepEqual(hrefs(areas(officer)), navigation(officer).slice(1), 'the navigation less Home');
 
     const admin = (await signedIn('administrator').get('/staff')).body;
@@ -117,6 +124,7 @@ describe('staff administration, audit log and messages', () => {
       'Messages /staff/messages',
       'API keys /staff/api-keys',
       'Forms /staff/forms',
+      'Appointment figures /staff/appointments/utilisation',
     ]);
     assert.deepEqual(hrefs(areas(admin)), navigation(admin).slice(1), 'the navigation less Home');
 

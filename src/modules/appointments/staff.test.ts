@@ -410,6 +410,11 @@ describe('staff appointments', () => {
     assert.equal(await staff.linkCase(officer.member, booking.id, opened.reference.toLowerCase()), opened.reference);
     assert.equal((await staff.bookingDetail(officer.member, booking.id)).caseReference, opened.reference);
     assert.ok((await auditActions(booking.id)).includes('appointment.case-linked'));
+    const detail = await testApp.services.cases.service.caseDetail(officer.member, opened.reference);
+    assert.ok(
+      detail.events.some((event) => event.kind === 'note' && event.body?.startsWith(`Appointment ${booking.reference} linked`)),
+      'the case timeline notes the appointment',
+    );
 
     const other = await councilTax(sharedDay(), '14:20');
     const linked = await client.post(`/staff/appointments/booking/${other.id}/case`, { caseReference: opened.reference });

@@ -360,7 +360,7 @@ export function createAppointmentsStaff(service: AppointmentsService) {
         throw new BookingProblems({ caseReference: 'You cannot see that case, so you cannot link it' });
       throw error;
     }
-    await repo.transaction(async (tx) => {
+    const booking = await repo.transaction(async (tx) => {
       const current = await lockedBooking(tx, id);
       if (current.kind !== 'booking') throw new HttpError(404, 'Page not found');
       await repo.updateBooking(tx, id, { case_id: found.id });
@@ -370,7 +370,15 @@ export function createAppointmentsStaff(service: AppointmentsService) {
         subject: { type: 'appointment', id },
         details: { reference: current.reference, case: found.reference, previousCaseId: current.case_id },
       });
+      return service.toBooking(current);
     });
+    // The case's timeline says so too, for whoever works it next. The case may belong to another
+    // team, so the note is the system's, naming who linked it.
+    await cases.addNote(
+      { type: 'system' },
+      found.reference,
+      `Appointment ${booking.reference} linked by ${member.name}: ${booking.type?.name ?? 'appointment'}, ${booking.when}${booking.location ? `, ${booking.location.name}` : ''}.`,
+    );
     return found.reference;
   }
 

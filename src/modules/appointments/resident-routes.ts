@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCalendarDate } from '#platform/council/dates';
 import { HttpError } from '#platform/http/errors';
 import type { Account } from '#modules/account/index';
+import { extraAnswerText, extraQuestionView } from '#modules/forms/index';
 import { dayNumberToDate, localDayNumber, type Slot } from './model/availability.js';
-import type { AppointmentQuestion, AppointmentType, Location } from './model/config.js';
+import type { AppointmentType, Location } from './model/config.js';
 import { formatDay, formatTime, formatWhen } from './model/when.js';
 import { BookingProblems, SlotTaken, type AppointmentActor, type AppointmentsService, type Booking } from './service.js';
 
@@ -66,41 +67,6 @@ function postedDetails(type: AppointmentType, body: Body): Posted {
     else if (Array.isArray(value)) posted[field] = value.filter((item): item is string => typeof item === 'string').map((item) => item.slice(0, 2000));
   }
   return posted;
-}
-
-/** What the questions macro in "forms/questions.njk" takes for one question. */
-function questionView(question: AppointmentQuestion, raw: string | string[] | undefined, error: string | undefined) {
-  const chosen = new Set(Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]);
-  return {
-    type: question.type,
-    component: question,
-    name: question.id,
-    label: question.label,
-    ...(question.optional ? { optionalText: ' (optional)' } : {}),
-    ...(error ? { error } : {}),
-    heading: false,
-    value: Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''),
-    values: [],
-    options:
-      'options' in question
-        ? question.options.map((option) => ({
-            value: option.value,
-            text: option.text,
-            ...('hint' in option && option.hint ? { hint: option.hint } : {}),
-            checked: chosen.has(option.value),
-            reveals: [],
-          }))
-        : [],
-  };
-}
-
-/** A checked answer in words, for check your answers. */
-function answerText(question: AppointmentQuestion, value: unknown): string {
-  if (value === undefined || value === null || value === '') return 'Not given';
-  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
-  const values = Array.isArray(value) ? value.map(String) : [String(value)];
-  if ('options' in question) return values.map((v) => question.options.find((o) => o.value === v)?.text ?? v).join('\n');
-  return values.join('\n');
 }
 
 function whereText(booking: Booking): string {
@@ -419,7 +385,7 @@ export function registerResidentAppointmentRoutes(app: FastifyInstance, service:
         byPhone: location.kind === 'phone',
         until: holdingUntil(booking),
         values: { name: text('name'), email: text('email'), phone: text('phone'), remindBy: text('remindBy') || 'email' },
-        questions: type.questions.map((question) => questionView(question, values[question.id], errors[question.id])),
+        questions: type.questions.map((question) => extraQuestionView(question, values[question.id], errors[question.id])),
         fieldErrors: errors,
         errors: errorList(errors),
         action: bookingPath(booking.id, 'details'),
@@ -481,7 +447,7 @@ export function registerResidentAppointmentRoutes(app: FastifyInstance, service:
       },
       ...type.questions.map((question) => ({
         key: question.label,
-        value: answerText(question, details.answers[question.id]),
+        value: extraAnswerText(question, details.answers[question.id]),
         href: detailsHref(question.id),
         hidden: question.label.toLowerCase(),
       })),

@@ -291,7 +291,7 @@ describe('booking an appointment, without JavaScript', () => {
     assert.equal(location(ok), `/appointments/booking/${id}/check`);
     const check = await client.get(`/appointments/booking/${id}/check`);
     assert.ok(text(check).includes('By text message'));
-    assert.ok(text(check).includes('Council tax account number Not given'));
+    assert.ok(text(check).includes('Council tax account number Not answered'));
     await client.post(`/appointments/booking/${id}/check`, {});
     const confirmation = await client.get(`/appointments/booking/${id}/confirmation`);
     assert.ok(text(confirmation).includes('By phone: we will call you on 07700 900982'));

@@ -3,9 +3,10 @@ import { parseCalendarDate, ukDay } from '#platform/council/dates';
 import { HttpError } from '#platform/http/errors';
 import { errorSummary, paragraphs } from '#platform/views/index';
 import { assertCan, can, type Account, type StaffMember } from '#modules/account/index';
+import { extraAnswerText, extraQuestionView } from '#modules/forms/index';
 import type { BookingStatus } from './migrations.js';
 import { dayNumberToDate, localDayNumber, type Slot } from './model/availability.js';
-import type { AppointmentQuestion, AppointmentType } from './model/config.js';
+import type { AppointmentType } from './model/config.js';
 import { formatDay, formatTime } from './model/when.js';
 import { BookingProblems, SlotTaken, type AppointmentsService, type Booking } from './service.js';
 import { ATTENDANCE, createAppointmentsStaff, type Attendance, type StaffCalendar } from './staff.js';
@@ -90,42 +91,6 @@ function summaryOf(errors: FieldErrors, dateFields: readonly string[] = []) {
     const field = e.href.slice(1);
     return dateFields.includes(field) ? { ...e, href: `#${field}-day` } : e;
   });
-}
-
-/** The view model the forms `question` macro takes, for one of a type's questions. */
-function questionView(question: AppointmentQuestion, raw: unknown, error: string | undefined) {
-  const values = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : [];
-  const chosen = new Set(values);
-  return {
-    type: question.type,
-    component: question,
-    name: question.id,
-    label: question.label,
-    ...(question.optional ? { optionalText: ' (optional)' } : {}),
-    ...(error ? { error } : {}),
-    heading: false,
-    value: values[0] ?? '',
-    values: [],
-    options:
-      'options' in question
-        ? question.options.map((option) => ({
-            value: option.value,
-            text: option.text,
-            ...('hint' in option && option.hint ? { hint: option.hint } : {}),
-            checked: chosen.has(option.value),
-            reveals: [],
-          }))
-        : [],
-  };
-}
-
-/** An answer as words: the option's text rather than its value. */
-function answerText(question: AppointmentQuestion, value: unknown): string {
-  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) return 'Not answered';
-  const values = Array.isArray(value) ? value.map(String) : [String(value)];
-  if (question.type === 'yesNo') return values[0] === 'yes' ? 'Yes' : 'No';
-  if ('options' in question) return values.map((v) => question.options.find((o) => o.value === v)?.text ?? v).join(', ');
-  return values.join(', ');
 }
 
 /** The service's messages speak to the resident; on the staff form they are about the caller. */
@@ -398,7 +363,7 @@ export function registerStaffAppointmentRoutes(app: FastifyInstance, service: Ap
       sourceText: { web: 'Online', staff: 'By staff', form: 'From a form' }[booking.source],
       blockReason: detail.blockReason,
       caseReference: detail.caseReference,
-      answers: (type?.questions ?? []).map((q) => ({ key: { text: q.label }, value: { text: answerText(q, booking.answers[q.id]) } })),
+      answers: (type?.questions ?? []).map((q) => ({ key: { text: q.label }, value: { text: extraAnswerText(q, booking.answers[q.id]) } })),
       notes: detail.notes.map((n) => ({ paragraphs: paragraphs(n.text), by: names.get(n.staffId) ?? '', at: n.at })),
       flash: takeFlash(request),
       attendance: attendance.map((s) => ({ value: s, text: ATTENDANCE_BUTTONS[s].text })),
@@ -641,7 +606,7 @@ export function registerStaffAppointmentRoutes(app: FastifyInstance, service: Ap
       backHref: `${base}?type=${type.code}`,
       timeItems: timeItems(slotsOn(slots, date), text(body, 'start'), resourceName),
       values: { name: text(body, 'name'), email: text(body, 'email'), phone: text(body, 'phone'), remindBy: text(body, 'remindBy') || 'email' },
-      questions: type.questions.map((q) => questionView(q, body[q.id], errors[q.id])),
+      questions: type.questions.map((q) => extraQuestionView(q, body[q.id], errors[q.id])),
       fieldErrors: errors,
       errors: summaryOf(errors),
     });

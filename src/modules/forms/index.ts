@@ -33,6 +33,8 @@ export {
   yesNoSchema,
   type GroupableQuestion,
 } from './model/components.js';
+/** Draws those questions with the forms' own `question` macro, and says their answers in words. */
+export { extraAnswerText, extraQuestionView, type ExtraQuestion } from './runner/extra-questions.js';
 /** Checks an answer to one of those questions as posted, with the forms' own error messages. */
 export { validate as validateAnswer } from './model/validation.js';
 

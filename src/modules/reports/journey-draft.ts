@@ -1,6 +1,6 @@
 import { ukDay } from '#platform/council/dates';
 import { validateAnswer } from '#modules/forms/index';
-import type { ReportCategory, ReportQuestion } from './model/category.js';
+import type { ReportCategory } from './model/category.js';
 
 /**
  * A report being written, kept in the resident's session until it is sent. Answers are kept as
@@ -149,33 +149,6 @@ export function checkQuestions(category: ReportCategory, raw: Readonly<Record<st
     else if (result.value !== undefined) values[question.id] = result.value;
   }
   return { values, errors };
-}
-
-/** What the forms' question macro needs to draw one of the category's questions. */
-export function questionView(question: ReportQuestion, raw: string | string[] | undefined, error: string | undefined) {
-  const chosen = new Set(Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]);
-  const text = Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? '');
-  return {
-    type: question.type,
-    component: question,
-    name: question.id,
-    label: question.label,
-    ...(question.optional ? { optionalText: ' (optional)' } : {}),
-    ...(error ? { error } : {}),
-    heading: false,
-    value: text,
-    values: [],
-    options:
-      'options' in question
-        ? question.options.map((option) => ({
-            value: option.value,
-            text: option.text,
-            ...('hint' in option && option.hint ? { hint: option.hint } : {}),
-            checked: chosen.has(option.value),
-            reveals: [],
-          }))
-        : [],
-  };
 }
 
 const DAY_MS = 86_400_000;

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { haversineMetres, type AssetKind } from '#platform/geo/index';
 import type { Platform } from '#platform/platform';
 import type { Account } from '#modules/account/index';
+import { extraQuestionView } from '#modules/forms/index';
 import {
   assetLabel,
   canOpen,
@@ -13,7 +14,6 @@ import {
   fieldAnchor,
   nextStep,
   previousStep,
-  questionView,
   reportedText,
   resumePoint,
   roundCoordinate,
@@ -487,7 +487,7 @@ function journeyRoutes(app: FastifyInstance, service: ReportsService, account: A
         category,
         where: draft.where,
         asset: draft.assetId && category.asset ? assetLabel(ASSET_KIND_NAMES[category.asset.kind], draft.assetId) : undefined,
-        questions: category.questions.map((question) => questionView(question, draft.answers[question.id], errorFor(problems, question.id))),
+        questions: category.questions.map((question) => extraQuestionView(question, draft.answers[question.id], errorFor(problems, question.id))),
         description: draft.description ?? '',
         descriptionError: errorFor(problems, 'detail'),
         maxDescription: MAX_DESCRIPTION,

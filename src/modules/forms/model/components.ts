@@ -38,6 +38,8 @@ const questionBase = {
   prefill: z.enum(['name', 'email', 'phone', 'address']).optional(),
 };
 
+const { prefill: _prefill, ...questionBaseWithoutPrefill } = questionBase;
+
 const positive = z.number().int().positive();
 
 export const textSchema = z.strictObject({
@@ -217,15 +219,8 @@ const code = z.string().regex(/^[a-z0-9-]+$/, 'Use the code: lower case letters,
  */
 export const appointmentSchema = z.strictObject({
   type: z.literal('appointment'),
-  id: idSchema,
-  label: text,
-  hint: z.string().optional(),
-  shortLabel: z.string().optional(),
-  /** Replaces "Select a time" when nothing is chosen. */
-  requiredMessage: z.string().optional(),
-  optional: z.boolean().default(false),
-  requiredIf: expressionSchema.optional(),
-  showIf: expressionSchema.optional(),
+  // Every question field but prefill: a time cannot come from a profile. requiredMessage replaces "Select a time".
+  ...questionBaseWithoutPrefill,
   /** The appointment type's code, as in the council's appointment types. */
   appointmentType: code,
   /** The location's code; needed when the type is offered at more than one. */

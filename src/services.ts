@@ -119,5 +119,6 @@ export async function seedDemoCouncil(platform: Platform, services: Services): P
   await services.geo.seedDemo(params);
   await services.account.seedDemo();
   const reports = await services.reports.seedDemo({ count: platform.config.demoReports });
-  platform.logger.info({ ms: Math.round(performance.now() - t0), reports }, 'demo council ready');
+  const appointments = await services.appointments.seedDemo({ count: platform.config.demoAppointments });
+  platform.logger.info({ ms: Math.round(performance.now() - t0), reports, appointments }, 'demo council ready');
 }

@@ -51,8 +51,9 @@ export async function createTestApp(opts: { env?: Record<string, string>; seedDe
     BOROUGH_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     BOROUGH_DEMO: 'true',
-    // Tests make the reports they need; the demo's few hundred would only slow them down.
+    // Tests make the reports and appointments they need; the demo's would only slow them down and get in the way.
     BOROUGH_DEMO_REPORTS: '0',
+    BOROUGH_DEMO_APPOINTMENTS: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   });

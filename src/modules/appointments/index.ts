@@ -7,6 +7,7 @@ import type { Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import type { Account } from '#modules/account/index';
 import type { Cases } from '#modules/cases/index';
+import { seedDemoAppointments } from './demo.js';
 import { loadAppointmentsConfig } from './model/config.js';
 import { registerResidentAppointmentRoutes } from './resident-routes.js';
 import { createAppointmentsService, type AppointmentsService } from './service.js';
@@ -30,6 +31,8 @@ export interface Appointments {
   service: AppointmentsService;
   web: WebModule;
   startWorker(): Promise<void>;
+  /** The demo council's upcoming appointments, made once (never in production: the demo is refused there). */
+  seedDemo(opts: { count: number }): Promise<number>;
 }
 
 /**
@@ -79,6 +82,12 @@ export function createAppointments(deps: AppointmentsDeps): Appointments {
   });
   return {
     service,
+    async seedDemo({ count }) {
+      const officer = platform.council.demoUsers
+        ? await account.staff.findMemberByEmail(`case-officer@${platform.council.demoUsers.staff.emailDomain}`)
+        : undefined;
+      return seedDemoAppointments(service, officer, { count, seed: 20261207 });
+    },
     async startWorker() {
       // Reminders and lapsed holds are looked at every five minutes.
       await jobs.work('appointment-reminders', {}, async () => {

@@ -41,6 +41,12 @@ const EnvSchema = z.object({
     .regex(/^[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*$/, 'must be addresses or ranges separated by commas, such as 10.0.0.0/8,127.0.0.1')
     .optional(),
   BOROUGH_DEMO_REPORTS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(0).max(5000, 'must be at most 5000').default(300),
+  BOROUGH_DEMO_APPOINTMENTS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0)
+    .max(2000, 'must be at most 2000')
+    .default(60),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -72,6 +78,8 @@ export interface Config {
   formDraftDays: number;
   /** How many street reports the demo council starts with. */
   demoReports: number;
+  /** How many upcoming appointments the demo council starts with. */
+  demoAppointments: number;
   /** A base map for the street report map; without one the map draws the council's own streets and boundary. */
   mapTiles: { url: string; origin: string; attribution: string } | undefined;
 }
@@ -164,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
     logLevel: e.LOG_LEVEL,
     formDraftDays: e.BOROUGH_FORM_DRAFT_DAYS,
     demoReports: e.BOROUGH_DEMO_REPORTS,
+    demoAppointments: e.BOROUGH_DEMO_APPOINTMENTS,
     mapTiles: e.BOROUGH_MAP_TILE_URL
       ? { url: e.BOROUGH_MAP_TILE_URL, origin: new URL(e.BOROUGH_MAP_TILE_URL.replace(/[{}]/g, '')).origin, attribution: e.BOROUGH_MAP_TILE_ATTRIBUTION ?? '' }
       : undefined,

@@ -128,6 +128,18 @@ describe('appointment availability', () => {
     assert.equal(slots.filter((s) => localDayNumber(s.start.getTime()) === dayOf('2027-03-29')).length, 14);
   });
 
+  test('across the clocks going back: the Monday after opens at 9am winter time', () => {
+    const config = makeConfig();
+    const type = config.types.get('meeting');
+    assert.ok(type);
+    // A horizon that spans Sunday 31 October 2027, when the clocks go back.
+    const slots = availableSlots(config, { type, location: 'office', from: at('2027-10-29T00:00:00Z'), to: at('2027-11-02T00:00:00Z'), taken: new Map() });
+    const firstOn = (date: string) => slots.find((s) => localDayNumber(s.start.getTime()) === dayOf(date))?.start.toISOString();
+    assert.equal(firstOn('2027-10-29'), '2027-10-29T08:00:00.000Z');
+    assert.equal(firstOn('2027-11-01'), '2027-11-01T09:00:00.000Z');
+    assert.equal(slots.filter((s) => localDayNumber(s.start.getTime()) === dayOf('2027-11-01')).length, 14);
+  });
+
   test('the night the clocks change: hours are wall-clock hours on the day', () => {
     const config = makeConfig();
     // Sunday opening 00:00-04:00 local. Going forward (28 March 2027) 01:00-02:00 does not exist: three real hours.

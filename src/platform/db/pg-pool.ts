@@ -15,6 +15,10 @@ export function openPostgresPool(connectionString: string, max = 10): SqlPool & 
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => parsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closes (a restart, a failover, a dropped database) is reported on
+  // the pool; without a listener that would end the process. The pool has already let the connection
+  // go, and the next query opens a new one.
+  pool.on('error', () => undefined);
   return {
     pool,
     kind: 'postgres',

@@ -38,6 +38,12 @@ Data
 Forms
   forms check [file.json ...]   check form definitions (every form in the council's forms folder unless files are named)
 
+Record linkage (CSV with a header row; fields recognised by their usual column names)
+  linkage dedupe <file.csv> [--id <column>] [--map <column>=<field> ...]
+                             the same person's records in one file: CSV id,cluster on stdout
+  linkage link <a.csv> <b.csv> [--id <column>] [--map <column>=<field> ...]
+                             records of the same person in two files: CSV id_a,id_b,match_probability (0.5 and above)
+
 Staff users
   users create --email <e> --name <n> --roles <r,r> [--teams <t,t>]   invite a staff member
   users reset-mfa <email>    make a staff member set up their authenticator app again
@@ -78,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
         return await apiKeys(rest);
       case 'forms':
         return forms(rest);
+      case 'linkage':
+        return await linkage(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -323,6 +331,43 @@ async function apiKeys(args: string[]): Promise<number> {
   }
   console.error('Usage: borough api-keys create --name <n> --scopes <s,s> [--expires YYYY-MM-DD] | borough api-keys list | borough api-keys revoke <id>');
   return 1;
+}
+
+const LINKAGE_USAGE = 'Usage: borough linkage dedupe <file.csv> | borough linkage link <a.csv> <b.csv>, each with [--id <column>] [--map <column>=<field> ...]';
+
+/** Record linkage for evaluation: reads CSV files and writes CSV to stdout, touching no database. */
+async function linkage(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { id: { type: 'string' }, map: { type: 'string', multiple: true } } });
+  const [action, ...files] = positionals;
+  const wanted = action === 'dedupe' ? 1 : action === 'link' ? 2 : 0;
+  if (!wanted || files.length !== wanted) {
+    console.error(LINKAGE_USAGE);
+    return 1;
+  }
+  const { dedupe, link, personField, recordsFromCsv } = await import('#modules/signposts/linkage/index');
+  const map: Record<string, string> = {};
+  for (const pair of values.map ?? []) {
+    const [column, field] = pair.split('=');
+    const known = field ? personField(field) : undefined;
+    if (!column || !known) {
+      console.error(`--map ${pair}: give a column and a person field, like --map fname=given_name`);
+      return 1;
+    }
+    map[known] = column.trim();
+  }
+  const options = { ...(values.id ? { idColumn: values.id } : {}), map };
+  const lists = files.map((file) => recordsFromCsv(readFileSync(file, 'utf8'), options));
+  const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+  const lines: string[] = [];
+  if (action === 'dedupe') {
+    lines.push('id,cluster');
+    for (const { id, cluster } of dedupe(lists[0] ?? []).clusters) lines.push(`${cell(id)},${cluster}`);
+  } else {
+    lines.push('id_a,id_b,match_probability');
+    for (const pair of link(lists[0] ?? [], lists[1] ?? [])) lines.push(`${cell(pair.leftId)},${cell(pair.rightId)},${pair.probability.toFixed(6)}`);
+  }
+  console.log(lines.join('\n'));
+  return 0;
 }
 
 function forms(args: string[]): number {

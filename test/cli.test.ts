@@ -122,3 +122,60 @@ describe('the borough command line (embedded database)', () => {
     assert.match(exported.out, /staff\.invited/);
   });
 });
+
+describe('borough linkage (no database)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'borough-linkage-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Made-up residents as CSV with the given column headings, some people with several records. */
+  async function residentsCsv(file: string, headings: { forename: string; id: string }, filter: (id: string) => boolean = () => true) {
+    const { syntheticResidents } = await import('#modules/signposts/linkage/synthetic');
+    const rows = syntheticResidents({ people: 300, seed: 11 })
+      .filter((r) => filter(r.id))
+      .map((r) => [r.id, r.forenames ?? '', r.surname ?? '', r.dob ?? '', r.postcode ?? ''].join(', '));
+    writeFileSync(path.join(dir, file), [`${headings.id}, ${headings.forename}, surname, date_of_birth, postcode`, ...rows].join('\n'));
+    return path.join(dir, file);
+  }
+  const person = (id: string) => id.slice(0, id.indexOf('-'));
+
+  it('dedupe prints id,cluster for every record, putting one person’s records together', async () => {
+    const file = await residentsCsv('one.csv', { id: 'rec_id', forename: 'given_name' });
+    const { code, out, err } = await borough('linkage', 'dedupe', file);
+    assert.equal(code, 0, err);
+    const [header, ...rows] = out.trim().split('\n');
+    assert.equal(header, 'id,cluster');
+    const clusters = new Map(rows.map((row) => row.split(',') as [string, string]));
+    assert.equal(clusters.size, rows.length);
+    const byPerson = new Map<string, Set<string>>();
+    for (const [id, cluster] of clusters) byPerson.set(person(id), (byPerson.get(person(id)) ?? new Set()).add(cluster));
+    const split = [...byPerson.values()].filter((set) => set.size > 1).length;
+    assert.ok(split / byPerson.size < 0.05, `${split} of ${byPerson.size} people split across clusters`);
+  });
+
+  it('link prints pairs with their probability, reading columns named with --id and --map', async () => {
+    const a = await residentsCsv('a.csv', { id: 'ref', forename: 'fname' }, (id) => id.endsWith('-0'));
+    const b = await residentsCsv('b.csv', { id: 'ref', forename: 'fname' }, (id) => id.endsWith('-1'));
+    const { code, out, err } = await borough('linkage', 'link', a, b, '--id', 'ref', '--map', 'fname=given_name');
+    assert.equal(code, 0, err);
+    const [header, ...rows] = out.trim().split('\n');
+    assert.equal(header, 'id_a,id_b,match_probability');
+    assert.ok(rows.length > 20);
+    const right = rows.filter((row) => {
+      const [idA, idB, p] = row.split(',');
+      assert.ok(Number(p) >= 0.5 && Number(p) <= 1);
+      return person(idA ?? '') === person(idB ?? '');
+    });
+    assert.ok(right.length / rows.length > 0.95, `${right.length} of ${rows.length} pairs are the same person`);
+  });
+
+  it('refuses a missing file argument or an unknown field, saying how to use it', async () => {
+    assert.match((await borough('linkage', 'link', 'only-one.csv')).err, /Usage: borough linkage/);
+    const file = await residentsCsv('c.csv', { id: 'rec_id', forename: 'given_name' });
+    const bad = await borough('linkage', 'dedupe', file, '--map', 'x=shoe_size');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--map x=shoe_size: give a column and a person field/);
+  });
+});

@@ -102,15 +102,11 @@ export interface LinkOptions extends TrainOptions {
   oneToOne?: boolean;
 }
 
-/** Pairs of records, one from each list, that are probably the same person, best first. */
-export function link(a: Records, b: Records, options: LinkOptions = {}): LinkedPair[] {
-  const left = prepare(a);
-  const right = prepare(b);
-  const { scored } = trainAndScore(left, right, options);
-  const threshold = options.threshold ?? 0.5;
-  let pairs: LinkedPair[] = [];
+/** The scored pairs at or above a probability, with their records' ids, best first. */
+function pairsAtLeast(scored: ScoredPairs, left: readonly StandardRecord[], right: readonly StandardRecord[], floor: number): LinkedPair[] {
+  const pairs: LinkedPair[] = [];
   for (let k = 0; k < scored.weight.length; k++) {
-    if ((scored.probability[k] as number) < threshold) continue;
+    if ((scored.probability[k] as number) < floor) continue;
     const i = scored.left[k] as number;
     const j = scored.right[k] as number;
     pairs.push({
@@ -122,7 +118,15 @@ export function link(a: Records, b: Records, options: LinkOptions = {}): LinkedP
       probability: scored.probability[k] as number,
     });
   }
-  pairs.sort((x, y) => y.weight - x.weight);
+  return pairs.sort((x, y) => y.weight - x.weight);
+}
+
+/** Pairs of records, one from each list, that are probably the same person, best first. */
+export function link(a: Records, b: Records, options: LinkOptions = {}): LinkedPair[] {
+  const left = prepare(a);
+  const right = prepare(b);
+  const { scored } = trainAndScore(left, right, options);
+  let pairs = pairsAtLeast(scored, left, right, options.threshold ?? 0.5);
   if (options.oneToOne) {
     const usedLeft = new Set<number>();
     const usedRight = new Set<number>();
@@ -154,22 +158,7 @@ export interface DedupeResult {
 export function dedupe(records: Records, options: DedupeOptions = {}): DedupeResult {
   const list = prepare(records);
   const { model, scored } = trainAndScore(list, list, options);
-  const floor = options.reviewThreshold ?? 0.5;
-  const pairs: LinkedPair[] = [];
-  for (let k = 0; k < scored.weight.length; k++) {
-    if ((scored.probability[k] as number) < floor) continue;
-    const i = scored.left[k] as number;
-    const j = scored.right[k] as number;
-    pairs.push({
-      leftId: (list[i] as StandardRecord).id,
-      rightId: (list[j] as StandardRecord).id,
-      left: i,
-      right: j,
-      weight: scored.weight[k] as number,
-      probability: scored.probability[k] as number,
-    });
-  }
-  pairs.sort((x, y) => y.weight - x.weight);
+  const pairs = pairsAtLeast(scored, list, list, options.reviewThreshold ?? 0.5);
   const grouped = cluster(list, pairs, options);
   return {
     clusters: list.map((r, i) => ({ id: r.id, cluster: grouped.clusterOf[i] as number })),

@@ -63,6 +63,7 @@ const rulesForm: FormDefinitionInput = {
           id: 'containers',
           label: 'Bins',
           itemName: 'bin',
+          itemsName: 'wheelie bins',
           min: 2,
           max: 3,
           components: [{ type: 'text', id: 'serial', label: 'Serial number', optional: true }],
@@ -254,7 +255,7 @@ describe('bad input on a form page: each rule’s message in the error summary a
       const client = await on('bins');
       const change = { 'containers-1-serial': '' };
       const res = await client.post(`/forms/${SLUG}/bins`, { ...valid.bins, ...change, action: 'continue' });
-      assertRefused(res, 'bins', 'Add at least 2 bins', 'containers-0', change);
+      assertRefused(res, 'bins', 'Add at least 2 wheelie bins', 'containers-0', change);
     });
   });
 
@@ -283,7 +284,7 @@ describe('bad input on a form page: each rule’s message in the error summary a
     const client = await on('bins');
     const change = { 'containers-items': '4', 'containers-2-serial': 'KM-003', 'containers-3-serial': 'KM-004' };
     const res = await client.post(`/forms/${SLUG}/bins`, { ...valid.bins, ...change, action: 'continue' });
-    assertRefused(res, 'bins', 'You can add up to 3 bins', 'containers-0', change);
+    assertRefused(res, 'bins', 'You can add up to 3 wheelie bins', 'containers-0', change);
     for (const serial of ['KM-003', 'KM-004']) assert.ok(res.body.includes(`value="${serial}"`), `${serial} is kept to be removed`);
   });
 });

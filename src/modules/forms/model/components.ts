@@ -204,6 +204,8 @@ export const repeatingGroupSchema = z
     ...questionBase,
     /** What one item is called, e.g. "child": used in "Add another child" and "Remove child 2". */
     itemName: text,
+    /** More than one item, e.g. "children", for "Add at least 2 children"; the item's name with an "s" when not given. */
+    itemsName: text.optional(),
     min: z.number().int().nonnegative().default(1),
     max: positive.default(10),
     components: z.array(z.discriminatedUnion('type', [...contentSchemas, ...groupableQuestionSchemas])).min(1),

@@ -377,8 +377,9 @@ async function groupOutcome(group: RepeatingGroup, name: string, raw: RawFields,
     items.push(values);
   }
   const filled = items.filter((values) => Object.values(values).some((value) => value !== undefined));
-  if (filled.length < group.min) return { error: `Add at least ${group.min} ${group.itemName}${group.min === 1 ? '' : 's'}`, href: `#${name}-0` };
-  if (filled.length > group.max) return { error: `You can add up to ${group.max} ${group.itemName}s`, href: `#${name}-0` };
+  const called = (n: number) => (n === 1 ? group.itemName : (group.itemsName ?? `${group.itemName}s`));
+  if (filled.length < group.min) return { error: `Add at least ${group.min} ${called(group.min)}`, href: `#${name}-0` };
+  if (filled.length > group.max) return { error: `You can add up to ${group.max} ${called(group.max)}`, href: `#${name}-0` };
   return { value: filled.length === 0 ? undefined : filled };
 }
 

@@ -46,7 +46,7 @@ const EnvSchema = z.object({
     .int('must be a whole number')
     .min(0)
     .max(2000, 'must be at most 2000')
-    .default(60),
+    .default(20),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')

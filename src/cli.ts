@@ -44,6 +44,13 @@ Record linkage (CSV with a header row; fields recognised by their usual column n
   linkage link <a.csv> <b.csv> [--id <column>] [--map <column>=<field> ...]
                              records of the same person in two files: CSV id_a,id_b,match_probability (0.5 and above)
 
+Signposts (the multi-agency single view)
+  signposts ingest --source <code> <file.csv|file.json>
+                             load an agency extract: rows are checked, rejected rows listed, records linked
+  signposts sources          the registered sources, with their last load
+  signposts relink           link every record again with a freshly trained model
+  signposts purge            remove records kept past their source's retention period
+
 Staff users
   users create --email <e> --name <n> --roles <r,r> [--teams <t,t>]   invite a staff member
   users reset-mfa <email>    make a staff member set up their authenticator app again
@@ -69,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         return await withPlatform(async (platform, services) => {
           if (platform.config.production) throw new Error('The demo council is never loaded in production.');
           await seedDemoCouncil(platform, services);
-          console.log('Demo council loaded.');
+          const people = await services.signposts.seedDemo({ people: platform.config.demoSignposts });
+          console.log(`Demo council loaded${people ? `, with agency records for ${people} people in Signposts` : ''}.`);
           return 0;
         });
       case 'db':
@@ -86,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
         return forms(rest);
       case 'linkage':
         return await linkage(rest);
+      case 'signposts':
+        return await signposts(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -336,6 +346,83 @@ async function apiKeys(args: string[]): Promise<number> {
 const LINKAGE_USAGE = 'Usage: borough linkage dedupe <file.csv> | borough linkage link <a.csv> <b.csv>, each with [--id <column>] [--map <column>=<field> ...]';
 
 /** Record linkage for evaluation: reads CSV files and writes CSV to stdout, touching no database. */
+const SIGNPOSTS_USAGE = 'Usage: borough signposts ingest --source <code> <file.csv|file.json> | sources | relink | purge';
+
+async function signposts(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { source: { type: 'string' } } });
+  const [action, file, ...extra] = positionals;
+  if (action === 'ingest' && (!values.source || !file || extra.length > 0)) {
+    console.error(SIGNPOSTS_USAGE);
+    return 1;
+  }
+  if (!['ingest', 'sources', 'relink', 'purge'].includes(action ?? '')) {
+    console.error(SIGNPOSTS_USAGE);
+    return 1;
+  }
+  return withPlatform(async (_platform, services) => {
+    const service = services.signposts.service;
+    if (action === 'sources') {
+      const loads = await service.recentLoads(1000);
+      for (const source of service.sources) {
+        const last = loads.find((l) => l.source_code === source.code && l.status !== 'failed');
+        console.log(
+          `${source.code}\t${source.agency}\t${last ? `last load ${last.finished_at.toISOString()} (${last.rows} rows, ${last.rejected} rejected)` : 'never loaded'}`,
+        );
+      }
+      return 0;
+    }
+    if (action === 'relink') {
+      const result = await service.relink();
+      console.log(`Re-linked ${result.records} records into ${result.people} people; ${result.review} pairs wait for review.`);
+      return 0;
+    }
+    if (action === 'purge') {
+      const purged = await service.purgeExpired();
+      const total = Object.values(purged).reduce((a, b) => a + b, 0);
+      console.log(total ? `Removed ${total} records past retention: ${JSON.stringify(purged)}` : 'No records are past their retention period.');
+      return 0;
+    }
+    const path = file as string;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      console.error(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+    const { UnknownSource } = await import('#modules/signposts/index');
+    try {
+      const summary = await service.ingest({
+        source: values.source as string,
+        text,
+        format: path.toLowerCase().endsWith('.json') ? 'json' : 'csv',
+        fileName: path.split('/').pop() ?? path,
+        via: 'command line',
+        loadedBy: process.env.USER ? `${process.env.USER} (command line)` : 'command line',
+      });
+      if (summary.status === 'failed') {
+        console.error(summary.failure);
+        return 1;
+      }
+      if (summary.status === 'unchanged') console.log(`${summary.source}: the same extract as the last load; nothing changed.`);
+      else
+        console.log(
+          `${summary.source}: ${summary.rows} rows, ${summary.records} records: ${summary.added} new, ${summary.changed} changed, ${summary.records - summary.added - summary.changed} unchanged; ${summary.rejected} rows rejected.`,
+        );
+      for (const p of summary.problems.slice(0, 50)) console.error(`row ${p.row}${p.recordId ? ` (${p.recordId})` : ''}: ${p.column}: ${p.message}`);
+      if (summary.problems.length > 50)
+        console.error(`... and ${summary.problems.length - 50} more: download the full list from the Signposts sources page (load ${summary.loadId}).`);
+      return summary.rejected > 0 ? 2 : 0;
+    } catch (error) {
+      if (error instanceof UnknownSource) {
+        console.error(error.message);
+        return 1;
+      }
+      throw error;
+    }
+  });
+}
+
 async function linkage(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { id: { type: 'string' }, map: { type: 'string', multiple: true } } });
   const [action, ...files] = positionals;

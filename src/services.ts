@@ -16,6 +16,7 @@ import { createForms, formsMigrations, type Forms } from '#modules/forms/index';
 import { casesMigrations, createCases, type Cases } from '#modules/cases/index';
 import { createReports, reportsMigrations, type Reports } from '#modules/reports/index';
 import { appointmentsMigrations, createAppointments, formBookingProvider, type Appointments } from '#modules/appointments/index';
+import { createSignposts, signpostsMigrations, type Signposts } from '#modules/signposts/index';
 
 /** The one bag of services built at start (and over a fresh database in tests). */
 export interface Services {
@@ -30,6 +31,8 @@ export interface Services {
   reports: Reports;
   /** Appointments: booking, changing and running the day, never double booked. */
   appointments: Appointments;
+  /** Signposts: the multi-agency single view for safeguarding triage. */
+  signposts: Signposts;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
 }
@@ -46,6 +49,7 @@ export function allMigrations(): MigrationSet[] {
     casesMigrations,
     reportsMigrations,
     appointmentsMigrations,
+    signpostsMigrations,
   ];
 }
 
@@ -65,6 +69,8 @@ export async function buildServices(platform: Platform): Promise<Services> {
   // Places follow the configured capacities before anyone can book.
   await appointments.service.syncPlaces();
   forms.service.setBookingProvider(formBookingProvider(appointments.service));
+  const signposts = createSignposts({ platform, jobs, notifier, account });
+  await signposts.service.syncSources();
   // The council's shipped forms are configuration: a changed definition is published as a new version.
   await forms.loadShipped();
   let working = false;
@@ -78,6 +84,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
     cases,
     reports,
     appointments,
+    signposts,
     async startWorker() {
       if (working) return;
       working = true;
@@ -86,6 +93,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
       await forms.startWorker();
       await cases.startWorker();
       await appointments.startWorker();
+      await signposts.startWorker();
       // Housekeeping: expired sessions and spent one-time links are removed every quarter hour.
       await jobs.work('housekeeping', {}, async () => {
         const sessions = await purgeExpiredSessions(database.db);
@@ -108,7 +116,7 @@ export async function buildServices(platform: Platform): Promise<Services> {
 }
 
 export function webModules(_platform: Platform, services: Services): WebModule[] {
-  return [services.account.web, services.forms.web, services.cases.web, services.reports.web, services.appointments.web];
+  return [services.account.web, services.forms.web, services.cases.web, services.reports.web, services.appointments.web, services.signposts.web];
 }
 
 /** Loads the fictional demo council on first start (never in production: config refuses it). */

@@ -54,6 +54,7 @@ export async function createTestApp(opts: { env?: Record<string, string>; seedDe
     // Tests make the reports and appointments they need; the demo's would only slow them down and get in the way.
     BOROUGH_DEMO_REPORTS: '0',
     BOROUGH_DEMO_APPOINTMENTS: '0',
+    BOROUGH_DEMO_SIGNPOSTS: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   });

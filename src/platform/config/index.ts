@@ -47,6 +47,12 @@ const EnvSchema = z.object({
     .min(0)
     .max(2000, 'must be at most 2000')
     .default(20),
+  BOROUGH_DEMO_SIGNPOSTS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(0)
+    .max(200000, 'must be at most 200000')
+    .default(50000),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -80,6 +86,8 @@ export interface Config {
   demoReports: number;
   /** How many upcoming appointments the demo council starts with. */
   demoAppointments: number;
+  /** People in the demo borough's synthetic agency records for Signposts. */
+  demoSignposts: number;
   /** A base map for the street report map; without one the map draws the council's own streets and boundary. */
   mapTiles: { url: string; origin: string; attribution: string } | undefined;
 }
@@ -173,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { persist
     formDraftDays: e.BOROUGH_FORM_DRAFT_DAYS,
     demoReports: e.BOROUGH_DEMO_REPORTS,
     demoAppointments: e.BOROUGH_DEMO_APPOINTMENTS,
+    demoSignposts: e.BOROUGH_DEMO_SIGNPOSTS,
     mapTiles: e.BOROUGH_MAP_TILE_URL
       ? { url: e.BOROUGH_MAP_TILE_URL, origin: new URL(e.BOROUGH_MAP_TILE_URL.replace(/[{}]/g, '')).origin, attribution: e.BOROUGH_MAP_TILE_ATTRIBUTION ?? '' }
       : undefined,

@@ -194,7 +194,7 @@ describe('API keys', () => {
       const before = (await apiKeys.list(adminMember)).length;
       await assert.rejects(apiKeys.create(adminMember, { name: 'Typo', scopes: ['test:read', 'test:raed'] }), (e: unknown) => {
         assert.ok(e instanceof ApiKeyInputError);
-        assert.equal(e.errors.scopes, '"test:raed" is not a known scope. Choose from: cases:read, cases:write, reports:open311, test:read, test:write.');
+        assert.equal(e.errors.scopes, '"test:raed" is not a known scope. Choose from: cases:read, cases:write, reports:open311, signposts:load, test:read, test:write.');
         return true;
       });
       assert.equal((await apiKeys.list(adminMember)).length, before, 'nothing was created');
@@ -203,7 +203,7 @@ describe('API keys', () => {
     test('scopes are declared once, in capability:verb form', () => {
       assert.deepEqual(
         apiKeys.scopes().map((s) => s.scope),
-        ['cases:read', 'cases:write', 'reports:open311', 'test:read', 'test:write'],
+        ['cases:read', 'cases:write', 'reports:open311', 'signposts:load', 'test:read', 'test:write'],
       );
       assert.doesNotThrow(() => apiKeys.declareScope({ scope: 'test:read', description: 'Read test things' }), 'the same declaration again is harmless');
       assert.throws(() => apiKeys.declareScope({ scope: 'test:read', description: 'Something else' }), /already declared/);

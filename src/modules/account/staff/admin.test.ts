@@ -215,7 +215,7 @@ describe('staff administration, audit log and messages', () => {
     const admin = signedIn('administrator');
     const names = (html: string) => [...html.matchAll(/<a class="govuk-link" href="\/staff\/users\/[0-9a-f-]{36}">([^<]+)<\/a>/g)].map((m) => m[1]);
     assert.deepEqual(names((await admin.get('/staff/users?role=manager')).body), ['Demo manager']);
-    assert.deepEqual(names((await admin.get('/staff/users?team=early-help')).body), ['Demo safeguarding officer']);
+    assert.deepEqual(names((await admin.get('/staff/users?team=early-help')).body), ['Demo safeguarding lead', 'Demo safeguarding officer']);
     const invited = names((await admin.get('/staff/users?status=invited')).body);
     assert.ok(invited.includes('Priya Patel'));
     assert.ok(!invited.includes('Demo manager'));

@@ -7,7 +7,7 @@
 //   const pairs = link(schoolRecords, healthRecords);       // two lists
 //   const why = explain(model, people[0], people[1]);       // chart and table data
 import { candidatePairs, DEFAULT_BLOCKING_RULES, type BlockingOptions, type BlockingRule } from './blocking.js';
-import { cluster, likelySiblings, type ClusterOptions, type ReviewPair } from './cluster.js';
+import { clearlyDifferent, cluster, likelySiblings, type ClusterOptions, type ReviewPair } from './cluster.js';
 import { explainPair, type Explanation, type FieldContribution } from './explain.js';
 import { comparisonVectors, probabilityFromWeight, scoreWeights, train, type CandidatePairs, type LinkageModel, type TrainingOptions } from './model.js';
 import { standardise, type PersonRecord, type StandardRecord } from './standardise.js';
@@ -15,7 +15,7 @@ import { standardise, type PersonRecord, type StandardRecord } from './standardi
 export { isValidNhsNumber, standardise, standardiseDate, standardisePostcode } from './standardise.js';
 export { boundedEditDistance, jaroWinkler, phoneticKey } from './strings.js';
 export { buildNicknameIndex, defaultNicknames } from './nicknames.js';
-export { candidatePairs, DEFAULT_BLOCKING_RULES, likelySiblings };
+export { candidatePairs, clearlyDifferent, cluster, DEFAULT_BLOCKING_RULES, likelySiblings };
 export type {
   BlockingOptions,
   BlockingRule,
@@ -175,3 +175,4 @@ export function explain(model: LinkageModel, a: PersonRecord | StandardRecord, b
 }
 
 export { personField, recordsFromCsv, type CsvOptions } from './csv.js';
+export { isSearchable, SearchIndex, type SearchHit, type SearchIndexOptions, type SearchOptions, type SearchQuery } from './search.js';

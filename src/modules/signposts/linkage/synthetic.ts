@@ -131,6 +131,36 @@ export interface SyntheticOptions {
   /** Share of people with one or more further records. */
   duplicateShare?: number;
   seed?: number;
+  /**
+   * Made-up forenames and surnames added to the common ones, for populations of hundreds of thousands where
+   * a few dozen names would put far more people in each name than any real borough has.
+   */
+  extraNames?: number;
+  /** Postcode districts per area (20 by default); more spreads a large population over more streets. */
+  districts?: number;
+}
+
+const ONSETS = 'b br c ch cl d dr f g gr h j k l m n p pr r s sh st t th tr v w y z'.split(' ');
+const VOWELS = ['a', 'e', 'i', 'o', 'u', 'ai', 'ea', 'ou', 'ee', 'ay'];
+const SURNAME_ENDINGS = ['n', 'r', 's', 'th', 'll', 'ck', 'rd', 'ton', 'ley', 'son', 'well', 'ford', 'by', 'ham', 'field', 'wood', 'er', 'man', 'worth', 'ing'];
+const FORENAME_ENDINGS = ['a', 'ie', 'y', 'en', 'el', 'on', 'ah', 'ine', 'ia', 'o', 'an', 'er', 'is', 'ette', 'us'];
+
+/** Distinct pronounceable names, always the same for the same count. */
+function madeUpNames(count: number, endings: readonly string[], existing: readonly string[], seed: number): string[] {
+  const random = seededRandom(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const seen = new Set(existing);
+  const names: string[] = [];
+  for (let tries = 0; names.length < count && tries < count * 50; tries++) {
+    const syllables = 1 + Math.floor(random() * 2);
+    let name = '';
+    for (let s = 0; s < syllables; s++) name += pick(ONSETS) + pick(VOWELS);
+    name += pick(endings);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    names.push(name);
+  }
+  return names;
 }
 
 function typo(text: string | undefined, random: () => number): string | undefined {
@@ -148,17 +178,21 @@ export function syntheticResidents(options: SyntheticOptions = {}): PersonRecord
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const records: PersonRecord[] = [];
   const people = options.people ?? 400;
+  const extra = options.extraNames ?? 0;
+  const forenameList = extra > 0 ? FORENAMES.concat(madeUpNames(extra, FORENAME_ENDINGS, FORENAMES, 101)) : FORENAMES;
+  const surnameList = extra > 0 ? SURNAMES.concat(madeUpNames(extra, SURNAME_ENDINGS, SURNAMES, 202)) : SURNAMES;
+  const districts = options.districts ?? 20;
   for (let p = 0; p < people; p++) {
     const year = 1940 + Math.floor(random() * 70);
     const month = 1 + Math.floor(random() * 12);
     const day = 1 + Math.floor(random() * 28);
     const dob = `${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
-    const district = `${pick(['AB', 'CD', 'EF', 'GH', 'KT', 'SM'])}${1 + Math.floor(random() * 20)}`;
+    const district = `${pick(['AB', 'CD', 'EF', 'GH', 'KT', 'SM'])}${1 + Math.floor(random() * districts)}`;
     const postcode = `${district} ${1 + Math.floor(random() * 9)}${pick(['AA', 'BD', 'EF', 'HJ', 'LN', 'PQ', 'RT', 'WX'])}`;
     const base: PersonRecord = {
       id: `p${p}-0`,
-      forenames: pick(FORENAMES),
-      surname: pick(SURNAMES),
+      forenames: pick(forenameList),
+      surname: pick(surnameList),
       dob,
       postcode,
       address: { streetNumber: String(1 + Math.floor(random() * 120)), lines: [pick(STREETS)], town: pick(TOWNS) },
@@ -179,7 +213,7 @@ export function syntheticResidents(options: SyntheticOptions = {}): PersonRecord
           case 9:
             // Married or otherwise changed surname, with the old one recorded.
             if (copy.surname) copy.previousNames = [copy.surname];
-            copy.surname = pick(SURNAMES);
+            copy.surname = pick(surnameList);
             break;
           case 10:
             // Moved: a new postcode and address entirely.

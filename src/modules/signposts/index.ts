@@ -1,0 +1,108 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { WebModule } from '../../app.js';
+import { projectRoot } from '#platform/config/index';
+import type { Jobs } from '#platform/jobs/index';
+import type { Notifier } from '#platform/notify/index';
+import type { Platform } from '#platform/platform';
+import { ROLES, type Account } from '#modules/account/index';
+import { registerSignpostsApi } from './api.js';
+import { demoDataset } from './demo-data.js';
+import { loadSignpostsConfig } from './model/sources.js';
+import { createSignpostsService, type SignpostsService } from './service.js';
+import { registerSignpostsRoutes } from './staff-routes.js';
+
+export { signpostsMigrations } from './migrations.js';
+export { UnknownSource, type SignpostsService, type LoadSummary, type Purpose } from './service.js';
+
+export interface SignpostsDeps {
+  platform: Platform;
+  jobs: Jobs;
+  notifier: Pick<Notifier, 'nudge'>;
+  account: Account;
+}
+
+export interface Signposts {
+  service: SignpostsService;
+  web: WebModule;
+  startWorker(): Promise<void>;
+  /** Loads the demo borough's synthetic agency extracts (never in production: the demo is refused there). */
+  seedDemo(opts: { people: number }): Promise<number>;
+}
+
+/**
+ * Signposts: agency extracts brought together into one view of a child and family for safeguarding
+ * triage. Sources and what each role may see are the council's configuration; every search, view and
+ * export is audited against the purpose the officer gave.
+ */
+export function createSignposts(deps: SignpostsDeps): Signposts {
+  const { platform, account, jobs } = deps;
+  // A council without a register has no sources yet; break-glass alerts then go to its data protection officer.
+  const config = loadSignpostsConfig(platform.council.dir, new Set(Object.keys(ROLES))) ?? {
+    informationGovernanceLead: { name: 'Data protection officer', email: platform.council.profile.privacy.dpoEmail },
+    sources: [],
+  };
+  const service = createSignpostsService({ platform, config, notifier: deps.notifier });
+  account.apiKeys.declareScope({ scope: 'signposts:load', description: 'Load agency extracts into Signposts' });
+  for (const entry of [
+    { href: '/staff/signposts', text: 'Signposts', permission: 'signposts:search' as const },
+    { href: '/staff/signposts/review', text: 'Possible links', permission: 'signposts:review' as const },
+    { href: '/staff/signposts/sources', text: 'Signposts sources', permission: 'signposts:govern' as const },
+    { href: '/staff/signposts/audit', text: 'Signposts audit', permission: 'signposts:govern' as const },
+  ])
+    account.staff.addNavigation(entry);
+  /** Loads each source's demo extract once; a source already loaded is left alone, so a retry finishes the rest. */
+  async function seedDemo({ people }: { people: number }): Promise<number> {
+    if (people <= 0) return 0;
+    await service.syncSources();
+    const loaded = new Set((await service.recentLoads(1000)).map((l) => l.source_code));
+    if (service.sources.every((s) => loaded.has(s.code))) return 0;
+    const data = demoDataset({ people });
+    for (const extract of data.extracts) {
+      if (loaded.has(extract.source)) continue;
+      await service.ingest({
+        source: extract.source,
+        text: JSON.stringify(extract.rows),
+        format: 'json',
+        fileName: `demo-${extract.source}.json`,
+        via: 'command line',
+        loadedBy: 'Demo council',
+      });
+    }
+    return data.people;
+  }
+
+  return {
+    service,
+    seedDemo,
+    async startWorker() {
+      await service.syncSources();
+      await jobs.work('signposts-relink', {}, async () => {
+        const result = await service.relink();
+        platform.logger.info(result, 'signposts re-linked');
+      });
+      // Each night: records past their source's retention go, and everything is linked again with a fresh model.
+      await jobs.work('signposts-nightly', {}, async () => {
+        const purged = await service.purgeExpired();
+        const relinked = await service.relink();
+        platform.logger.info({ purged, ...relinked }, 'signposts nightly upkeep done');
+      });
+      await jobs.schedule('signposts-nightly', '30 2 * * *');
+      // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile.
+      await jobs.work<{ people: number }>('signposts-demo', {}, async ([job]) => {
+        const people = await seedDemo({ people: job?.data.people ?? 0 });
+        platform.logger.info({ people }, 'signposts demo extracts loaded');
+      });
+      if (platform.config.demo && !platform.config.production && platform.config.demoSignposts > 0)
+        await jobs.send('signposts-demo', { people: platform.config.demoSignposts }, { singletonKey: 'signposts-demo' });
+    },
+    web: {
+      name: 'signposts',
+      templates: path.join(projectRoot, 'src/modules/signposts/views'),
+      async register(app: FastifyInstance) {
+        registerSignpostsRoutes(app, { account, service, councilName: platform.council.profile.name });
+        registerSignpostsApi(app, service, account);
+      },
+    },
+  };
+}

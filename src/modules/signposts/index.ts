@@ -90,6 +90,8 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
       await jobs.schedule('signposts-nightly', '30 2 * * *');
       // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile.
       await jobs.work<{ people: number }>('signposts-demo', {}, async ([job]) => {
+        // A job queued by a demo start is not run by a later production start on the same database.
+        if (!platform.config.demo || platform.config.production) return;
         const people = await seedDemo({ people: job?.data.people ?? 0 });
         platform.logger.info({ people }, 'signposts demo extracts loaded');
       });

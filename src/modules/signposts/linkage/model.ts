@@ -124,6 +124,109 @@ function surelySame(levels: Uint8Array, offset: number): boolean {
   return (levels[offset + forename] === 1 && levels[offset + surname] === 1 && levels[offset + dob] === 1) || levels[offset + identifiers] === 1;
 }
 
+const DOB = COMPARISONS.findIndex((c) => c.key === 'dob');
+const FORENAME = COMPARISONS.findIndex((c) => c.key === 'forename');
+const SURNAME = COMPARISONS.findIndex((c) => c.key === 'surname');
+/** A training session with fewer candidates than this falls back to learning from all of them at once. */
+const MIN_SESSION_PAIRS = 200;
+
+interface Patterns {
+  list: { levels: Uint8Array; count: number }[];
+  n: number;
+  ruleMatches: number;
+}
+
+/** Identical level patterns grouped, so each EM pass is cheap. */
+function groupPatterns(levels: Uint8Array, n: number, keep: (offset: number) => boolean): Patterns {
+  const c = COMPARISONS.length;
+  const patterns = new Map<number, { levels: Uint8Array; count: number }>();
+  let kept = 0;
+  let ruleMatches = 0;
+  for (let k = 0; k < n; k++) {
+    const at = k * c;
+    if (!keep(at)) continue;
+    kept++;
+    // Levels are below 16, so the pattern packs into one number (exact up to 13 comparisons).
+    let key = 0;
+    for (let f = 0; f < c; f++) key = key * 16 + (levels[at + f] as number);
+    const found = patterns.get(key);
+    if (found) found.count++;
+    else patterns.set(key, { levels: levels.subarray(at, at + c), count: 1 });
+    if (surelySame(levels, at)) ruleMatches++;
+  }
+  return { list: [...patterns.values()], n: kept, ruleMatches };
+}
+
+/**
+ * Expectation-maximisation over one set of candidates. It fits both distributions over them: non-matching
+ * candidates agree far more often than random pairs (they were chosen for agreeing), so holding u at its
+ * random-pair value here would let m absorb them. The random-pair u is still the one used for scoring.
+ * Fields in `ignore` are the ones the candidates were selected on: they take no part.
+ */
+function em(
+  patterns: Patterns,
+  u: readonly number[][],
+  maxIterations: number,
+  ignore: readonly number[],
+): { m: number[][]; lambda: number; iterations: number } {
+  const c = COMPARISONS.length;
+  const m = COMPARISONS.map(initialM);
+  const uc = u.map((row) => row.slice());
+  const skip = COMPARISONS.map((_, f) => ignore.includes(f));
+  let lambda = Math.min(0.9, Math.max(0.01, patterns.ruleMatches / Math.max(1, patterns.n)));
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations++) {
+    const sums = COMPARISONS.map((d) => new Array<number>(d.levels.length).fill(0));
+    const otherSums = COMPARISONS.map((d) => new Array<number>(d.levels.length).fill(0));
+    let matchTotal = 0;
+    for (const p of patterns.list) {
+      let ratio = lambda / (1 - lambda);
+      for (let f = 0; f < c; f++) {
+        const l = p.levels[f] as number;
+        if (l !== 0 && !skip[f]) ratio *= ((m[f] as number[])[l] as number) / ((uc[f] as number[])[l] as number);
+      }
+      const posterior = ratio === Infinity ? 1 : ratio / (1 + ratio);
+      const weight = posterior * p.count;
+      const other = p.count - weight;
+      matchTotal += weight;
+      for (let f = 0; f < c; f++) {
+        const l = p.levels[f] as number;
+        const rowM = sums[f] as number[];
+        const rowU = otherSums[f] as number[];
+        rowM[l] = (rowM[l] as number) + weight;
+        rowU[l] = (rowU[l] as number) + other;
+      }
+    }
+    let change = 0;
+    for (let f = 0; f < c; f++) {
+      if (skip[f]) continue;
+      const row = sums[f] as number[];
+      let total = 0;
+      for (let l = 1; l < row.length; l++) total += row[l] as number;
+      const k = row.length - 1;
+      for (let l = 1; l < row.length; l++) {
+        // A light pull towards an even split keeps rarely seen levels possible,
+        // and a floor stops EM from ruling a level out for true matches altogether.
+        const next = Math.max(M_FLOOR, ((row[l] as number) + 0.5 / k) / (total + 0.5));
+        change = Math.max(change, Math.abs(next - ((m[f] as number[])[l] as number)));
+        (m[f] as number[])[l] = next;
+      }
+      const rowU = otherSums[f] as number[];
+      let totalU = 0;
+      for (let l = 1; l < rowU.length; l++) totalU += rowU[l] as number;
+      for (let l = 1; l < rowU.length; l++) (uc[f] as number[])[l] = ((rowU[l] as number) + 0.5 / k) / (totalU + 0.5);
+    }
+    const nextLambda = Math.min(0.999, Math.max(1e-6, matchTotal / Math.max(1, patterns.n)));
+    change = Math.max(change, Math.abs(nextLambda - lambda));
+    lambda = nextLambda;
+    if (change < 1e-5) {
+      iterations++;
+      break;
+    }
+  }
+  return { m, lambda, iterations };
+}
+
 /**
  * Trains a model on the records to be linked. `right` is the second list in a link, or the same list as
  * `left` in a dedupe; `candidates` are the blocked pairs EM learns m from.
@@ -159,82 +262,32 @@ export function train(
     row[0] = 1;
   }
 
-  // Group identical level patterns so each EM pass is cheap.
   const levels = candidateLevels ?? comparisonVectors(left, right, candidates);
-  const patterns = new Map<number, { levels: Uint8Array; count: number }>();
-  let ruleMatches = 0;
   const n = candidates.left.length;
-  for (let k = 0; k < n; k++) {
-    // Levels are below 16, so the pattern packs into one number (exact up to 13 comparisons).
-    let key = 0;
-    for (let f = 0; f < c; f++) key = key * 16 + (levels[k * c + f] as number);
-    const found = patterns.get(key);
-    if (found) found.count++;
-    else patterns.set(key, { levels: levels.subarray(k * c, k * c + c), count: 1 });
-    if (surelySame(levels, k * c)) ruleMatches++;
-  }
-
-  // EM fits both distributions over the candidates: non-matching candidates agree far more often than
-  // random pairs (blocking chose them for agreeing), so holding u at its random-pair value here would let
-  // m absorb them. The random-pair u is still the one used for scoring, with the population prior.
-  const m = COMPARISONS.map(initialM);
-  const uc = u.map((row) => row.slice());
-  let lambda = Math.min(0.9, Math.max(0.01, ruleMatches / Math.max(1, n)));
+  const everything = groupPatterns(levels, n, () => true);
+  // Sessions, as Splink trains: among candidates sharing a date of birth (mostly the same person, as few
+  // others share one; a household does not) EM learns every other field, and among candidates with the same
+  // forename and surname it learns the date of birth. A field a session selects on teaches it nothing.
+  const byBirth = groupPatterns(levels, n, (at) => levels[at + DOB] === 1);
+  const byName = groupPatterns(levels, n, (at) => levels[at + FORENAME] === 1 && levels[at + SURNAME] === 1);
   const maxIterations = options.maxIterations ?? 40;
-  let iterations = 0;
-  const list = [...patterns.values()];
-  for (; iterations < maxIterations; iterations++) {
-    const sums = COMPARISONS.map((d) => new Array<number>(d.levels.length).fill(0));
-    const otherSums = COMPARISONS.map((d) => new Array<number>(d.levels.length).fill(0));
-    let matchTotal = 0;
-    for (const p of list) {
-      let ratio = lambda / (1 - lambda);
-      for (let f = 0; f < c; f++) {
-        const l = p.levels[f] as number;
-        if (l !== 0) ratio *= ((m[f] as number[])[l] as number) / ((uc[f] as number[])[l] as number);
-      }
-      const posterior = ratio === Infinity ? 1 : ratio / (1 + ratio);
-      const weight = posterior * p.count;
-      const other = p.count - weight;
-      matchTotal += weight;
-      for (let f = 0; f < c; f++) {
-        const l = p.levels[f] as number;
-        const rowM = sums[f] as number[];
-        const rowU = otherSums[f] as number[];
-        rowM[l] = (rowM[l] as number) + weight;
-        rowU[l] = (rowU[l] as number) + other;
-      }
-    }
-    let change = 0;
-    for (let f = 0; f < c; f++) {
-      const row = sums[f] as number[];
-      let total = 0;
-      for (let l = 1; l < row.length; l++) total += row[l] as number;
-      const k = row.length - 1;
-      for (let l = 1; l < row.length; l++) {
-        // A light pull towards an even split keeps rarely seen levels possible,
-        // and a floor stops EM from ruling a level out for true matches altogether.
-        const next = Math.max(M_FLOOR, ((row[l] as number) + 0.5 / k) / (total + 0.5));
-        change = Math.max(change, Math.abs(next - ((m[f] as number[])[l] as number)));
-        (m[f] as number[])[l] = next;
-      }
-      const rowU = otherSums[f] as number[];
-      let totalU = 0;
-      for (let l = 1; l < rowU.length; l++) totalU += rowU[l] as number;
-      for (let l = 1; l < rowU.length; l++) (uc[f] as number[])[l] = ((rowU[l] as number) + 0.5 / k) / (totalU + 0.5);
-    }
-    const nextLambda = Math.min(0.999, Math.max(1e-6, matchTotal / Math.max(1, n)));
-    change = Math.max(change, Math.abs(nextLambda - lambda));
-    lambda = nextLambda;
-    if (change < 1e-5) {
-      iterations++;
-      break;
-    }
+  const overall = em(everything, u, maxIterations, []);
+  let m = overall.m;
+  let iterations = overall.iterations;
+  let matches = overall.lambda * everything.n;
+  if (byBirth.n >= MIN_SESSION_PAIRS && byName.n >= MIN_SESSION_PAIRS) {
+    const birth = em(byBirth, u, maxIterations, [DOB]);
+    const name = em(byName, u, maxIterations, [FORENAME, SURNAME]);
+    m = birth.m.map((row, f) => (f === DOB ? (name.m[f] as number[]) : row));
+    iterations = Math.max(birth.iterations, name.iterations);
+    // Matches sharing a date of birth, scaled up by how often the same person's dates of birth agree.
+    matches = (birth.lambda * byBirth.n) / Math.max(0.05, (m[DOB] as number[])[1] as number);
   }
+  const lambda = n > 0 ? Math.min(1, matches / n) : 0;
 
   const totalPairs = sameSet ? (left.length * (left.length - 1)) / 2 : left.length * right.length;
   // With no candidates to learn from, assume each record has about one match on the other side.
-  const estimated = n > 0 ? (lambda * n) / Math.max(1, totalPairs) : Math.max(left.length, right.length) / Math.max(1, totalPairs);
+  const estimated = n > 0 ? matches / Math.max(1, totalPairs) : Math.max(left.length, right.length) / Math.max(1, totalPairs);
   const prior = options.prior ?? Math.min(0.5, Math.max(1e-12, estimated));
   const all = sameSet ? left : [...left, ...right];
   return {

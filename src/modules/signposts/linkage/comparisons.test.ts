@@ -102,3 +102,16 @@ describe('compareInto', () => {
     );
   });
 });
+
+describe('address levels', () => {
+  it('counts a move once: a different address in another postcode weighs nothing beyond the postcode', () => {
+    const address = COMPARISONS.find((c) => c.key === 'address');
+    assert.ok(address);
+    const home = standardise({ id: 'a', postcode: 'KM1 2AB', address: { streetNumber: '4', lines: ['Mill Lane'] } });
+    const moved = standardise({ id: 'b', postcode: 'KM7 9ZT', address: { streetNumber: '44', lines: ['Quarry Mews'] } });
+    const sameArea = standardise({ id: 'c', postcode: 'KM1 2AD', address: { streetNumber: '44', lines: ['Quarry Mews'] } });
+    assert.equal(address.levels[address.compare(home, moved)]?.key, 'moved');
+    assert.equal(address.levels[address.compare(home, moved)]?.neutral, true);
+    assert.equal(address.levels[address.compare(home, sameArea)]?.key, 'else');
+  });
+});

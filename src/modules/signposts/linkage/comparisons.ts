@@ -1,5 +1,6 @@
 // Comparison levels per field. Each comparison returns a level index: 0 when either side is missing
-// (contributing nothing), then levels from the closest agreement down to "else" (the last level).
+// (contributing nothing), then levels from the closest agreement down to "else"; a neutral level after
+// "else" contributes nothing either, for evidence another comparison has already counted.
 import { shareGroup } from './nicknames.js';
 import type { StandardRecord } from './standardise.js';
 import { hammingDistance, jaroWinkler, withinOneEdit } from './strings.js';
@@ -8,6 +9,8 @@ export interface LevelDefinition {
   key: string;
   /** Words for an explanation, completing "<field>: ...". */
   label: string;
+  /** Evidence already counted by another comparison: weighs nothing either way, like a missing value. */
+  neutral?: boolean;
 }
 
 export interface ComparisonDefinition {
@@ -19,7 +22,7 @@ export interface ComparisonDefinition {
   compare(a: StandardRecord, b: StandardRecord): number;
 }
 
-const NULL_LEVEL: LevelDefinition = { key: 'null', label: 'missing on one or both records' };
+const NULL_LEVEL: LevelDefinition = { key: 'null', label: 'missing on one or both records', neutral: true };
 
 function levels(...defs: [string, string][]): LevelDefinition[] {
   return [NULL_LEVEL, ...defs.map(([key, label]) => ({ key, label }))];
@@ -185,7 +188,7 @@ const address: ComparisonDefinition = {
     ['street', 'same street, different or missing number'],
     ['number', 'same street number only'],
     ['else', 'different'],
-  ),
+  ).concat({ key: 'moved', label: 'different, in another postcode (counted under postcode)', neutral: true }),
   compare(a, b) {
     const lineA = a.addressLine;
     const lineB = b.addressLine;
@@ -200,7 +203,10 @@ const address: ComparisonDefinition = {
     if (sameNumber && jw >= 0.85) return 2;
     if (jw >= 0.92) return 3;
     if (sameNumber) return 4;
-    return 5;
+    // A different address in a different postcode is one fact, a move, which the postcode has weighed.
+    const postcodeA = a.postcode.district;
+    const postcodeB = b.postcode.district;
+    return postcodeA !== '' && postcodeB !== '' && postcodeA !== postcodeB ? 6 : 5;
   },
 };
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { candidatePairs } from './blocking.js';
+import { COMPARISONS } from './comparisons.js';
 import { compile, log2, probabilityFromWeight, scoreWeights, seededRandom, termFrequencyAdjustment, train } from './model.js';
 import { standardise } from './standardise.js';
 import { syntheticPerson, syntheticResidents } from './synthetic.js';
@@ -25,10 +26,13 @@ describe('train', () => {
     }
   });
 
-  it('keeps each distribution summing to one', () => {
-    for (const c of model.comparisons) {
-      const m = c.levels.slice(1).reduce((t, l) => t + l.m, 0);
-      const u = c.levels.slice(1).reduce((t, l) => t + l.u, 0);
+  it('keeps each distribution summing to one, with neutral levels weighing nothing', () => {
+    for (const [f, c] of model.comparisons.entries()) {
+      const counted = c.levels.filter((_, l) => !COMPARISONS[f]?.levels[l]?.neutral);
+      for (const [l, level] of c.levels.entries())
+        if (COMPARISONS[f]?.levels[l]?.neutral) assert.deepEqual([level.m, level.u], [1, 1], `${c.key} ${level.key}`);
+      const m = counted.reduce((t, l) => t + l.m, 0);
+      const u = counted.reduce((t, l) => t + l.u, 0);
       assert.ok(Math.abs(u - 1) < 1e-9, `${c.key} u ${u}`);
       assert.ok(m >= 0.999 && m < 1.05, `${c.key} m ${m}`);
     }

@@ -124,6 +124,10 @@ function surelySame(levels: Uint8Array, offset: number): boolean {
   return (levels[offset + forename] === 1 && levels[offset + surname] === 1 && levels[offset + dob] === 1) || levels[offset + identifiers] === 1;
 }
 
+/** Levels that weigh nothing (a missing value, or evidence counted elsewhere): m and u are both 1. */
+const NEUTRAL = COMPARISONS.map((c) => c.levels.map((l) => l.neutral === true));
+const neutral = (f: number, l: number): boolean => (NEUTRAL[f] as boolean[])[l] === true;
+
 const DOB = COMPARISONS.findIndex((c) => c.key === 'dob');
 const FORENAME = COMPARISONS.findIndex((c) => c.key === 'forename');
 const SURNAME = COMPARISONS.findIndex((c) => c.key === 'surname');
@@ -183,7 +187,7 @@ function em(
       let ratio = lambda / (1 - lambda);
       for (let f = 0; f < c; f++) {
         const l = p.levels[f] as number;
-        if (l !== 0 && !skip[f]) ratio *= ((m[f] as number[])[l] as number) / ((uc[f] as number[])[l] as number);
+        if (!neutral(f, l) && !skip[f]) ratio *= ((m[f] as number[])[l] as number) / ((uc[f] as number[])[l] as number);
       }
       const posterior = ratio === Infinity ? 1 : ratio / (1 + ratio);
       const weight = posterior * p.count;
@@ -202,9 +206,14 @@ function em(
       if (skip[f]) continue;
       const row = sums[f] as number[];
       let total = 0;
-      for (let l = 1; l < row.length; l++) total += row[l] as number;
-      const k = row.length - 1;
+      let k = 0;
+      for (let l = 1; l < row.length; l++)
+        if (!neutral(f, l)) {
+          total += row[l] as number;
+          k++;
+        }
       for (let l = 1; l < row.length; l++) {
+        if (neutral(f, l)) continue;
         // A light pull towards an even split keeps rarely seen levels possible,
         // and a floor stops EM from ruling a level out for true matches altogether.
         const next = Math.max(M_FLOOR, ((row[l] as number) + 0.5 / k) / (total + 0.5));
@@ -213,8 +222,8 @@ function em(
       }
       const rowU = otherSums[f] as number[];
       let totalU = 0;
-      for (let l = 1; l < rowU.length; l++) totalU += rowU[l] as number;
-      for (let l = 1; l < rowU.length; l++) (uc[f] as number[])[l] = ((rowU[l] as number) + 0.5 / k) / (totalU + 0.5);
+      for (let l = 1; l < rowU.length; l++) if (!neutral(f, l)) totalU += rowU[l] as number;
+      for (let l = 1; l < rowU.length; l++) if (!neutral(f, l)) (uc[f] as number[])[l] = ((rowU[l] as number) + 0.5 / k) / (totalU + 0.5);
     }
     const nextLambda = Math.min(0.999, Math.max(1e-6, matchTotal / Math.max(1, patterns.n)));
     change = Math.max(change, Math.abs(nextLambda - lambda));
@@ -257,9 +266,8 @@ export function train(
   for (let f = 0; f < c; f++) {
     const row = u[f] as number[];
     let total = 0;
-    for (let l = 1; l < row.length; l++) total += (row[l] as number) + 1;
-    for (let l = 1; l < row.length; l++) row[l] = ((row[l] as number) + 1) / total;
-    row[0] = 1;
+    for (let l = 1; l < row.length; l++) if (!neutral(f, l)) total += (row[l] as number) + 1;
+    for (let l = 0; l < row.length; l++) row[l] = neutral(f, l) ? 1 : ((row[l] as number) + 1) / total;
   }
 
   const levels = candidateLevels ?? comparisonVectors(left, right, candidates);
@@ -297,8 +305,8 @@ export function train(
       levels: d.levels.map((level, l) => ({
         key: level.key,
         label: level.label,
-        m: l === 0 ? 1 : ((m[f] as number[])[l] as number),
-        u: l === 0 ? 1 : ((u[f] as number[])[l] as number),
+        m: neutral(f, l) ? 1 : ((m[f] as number[])[l] as number),
+        u: neutral(f, l) ? 1 : ((u[f] as number[])[l] as number),
       })),
     })),
     prior,
@@ -321,7 +329,12 @@ const compiled = new WeakMap<LinkageModel, CompiledModel>();
 export function compile(model: LinkageModel): CompiledModel {
   let found = compiled.get(model);
   if (found) return found;
-  if (model.comparisons.length !== COMPARISONS.length || model.comparisons.some((c, f) => c.key !== (COMPARISONS[f] as ComparisonDefinition).key)) {
+  if (
+    model.comparisons.length !== COMPARISONS.length ||
+    model.comparisons.some(
+      (c, f) => c.key !== (COMPARISONS[f] as ComparisonDefinition).key || c.levels.length !== (COMPARISONS[f] as ComparisonDefinition).levels.length,
+    )
+  ) {
     throw new Error('The linkage model does not match the comparisons of this version.');
   }
   found = {

@@ -79,6 +79,8 @@ export async function startServer(opts: { env?: Record<string, string>; fresh?: 
     HOST: '127.0.0.1',
     PORT: '0',
     BOROUGH_DEMO: 'true',
+    // The demo borough's agency records for Signposts load in the background; journeys load their own.
+    BOROUGH_DEMO_SIGNPOSTS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   };

@@ -162,15 +162,29 @@ export function linkIncoming(
     if (first === undefined) firstOfPerson.set(person, i);
     else confirmed.push([first, i]);
   });
-  // People already kept apart stay apart: an arrival that resembles both twins joins at most one of them.
-  const existingNodes = nodes.length - arriving.length;
-  if (existingNodes <= 500)
-    for (let i = arriving.length; i < nodes.length; i++)
-      for (let j = i + 1; j < nodes.length; j++) {
-        if (nodePerson[i] === nodePerson[j]) continue;
+  // People already kept apart stay apart: an arrival that resembles two people (twins, a parent and child)
+  // joins at most one of them. Only the people each arrival could join are compared.
+  const neighbours = new Map<number, number[]>();
+  for (const p of pairs) {
+    if (p.right < arriving.length) continue;
+    const list = neighbours.get(p.left);
+    if (list) list.push(p.right);
+    else neighbours.set(p.left, [p.right]);
+  }
+  const apart = new Set<string>();
+  for (const list of neighbours.values())
+    for (let x = 0; x < list.length; x++)
+      for (let y = x + 1; y < list.length; y++) {
+        const i = list[x] as number;
+        const j = list[y] as number;
+        const key = i < j ? `${i}|${j}` : `${j}|${i}`;
+        if (nodePerson[i] === nodePerson[j] || apart.has(key)) continue;
         const a = nodes[i] as StandardRecord;
         const b = nodes[j] as StandardRecord;
-        if (likelySiblings(a, b) || clearlyDifferent(a, b)) rejected.push([i, j]);
+        if (likelySiblings(a, b) || clearlyDifferent(a, b)) {
+          apart.add(key);
+          rejected.push([i, j]);
+        }
       }
   for (const d of decisions) {
     const x = nodeOfId.get(d.a);

@@ -4,7 +4,7 @@ import { HttpError } from '#platform/http/errors';
 import { queueEmail, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import { assertCan, type StaffMember } from '#modules/account/index';
-import { explain, prepare, trainModel, type Explanation, type SearchQuery } from './linkage/index.js';
+import { explain, type Explanation, type SearchQuery } from './linkage/index.js';
 import {
   buildMatcher,
   keepPersonIds,
@@ -228,6 +228,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
     const versionBefore = matcher?.version;
     const decisions = await decisionsOf();
     let applied: { stored: StoredRecord[]; merges: Map<string, string> } | undefined;
+    let outgrown = false;
     const summary = await repo.transaction(async (tx) => {
       const base = {
         source_code: source.code,
@@ -266,17 +267,10 @@ export function createSignpostsService(deps: SignpostsDeps) {
 
       // The matcher knows records by their id as text; arrivals not yet stored are `new:<n>`.
       const incoming = arriving.map((a) => ({ person: linkageRecord(source.code, a.record), ...(a.existingId ? { existingId: String(a.existingId) } : {}) }));
-      // The model is trained again (without labels) when the records have outgrown what it learned from.
-      let linker = known ?? buildMatcher([], undefined);
-      const total = linker.records.size + arriving.length;
-      if (needsTraining(linker.trainedOn, total)) {
-        const all = [...linker.records.values()]
-          .map((r) => r.standard)
-          .concat(prepare(incoming.map((r, i) => ({ ...r.person, id: r.existingId ?? `new:${i}` }))));
-        const model = trainModel(all);
-        await repo.saveModel(tx, model, total);
-        linker = { ...linker, model, trainedOn: total };
-      }
+      const linker = known ?? buildMatcher([], undefined);
+      // When the records have outgrown what the model learned from, the load is followed by a full re-link
+      // with a model trained on them all: links made with the old model would otherwise stay.
+      outgrown = needsTraining(linker.trainedOn, linker.records.size + arriving.length);
       const linked = linkIncoming(linker, incoming, decisions);
       const ids = await repo.newPeople(tx, linked.newPeople);
       const personOf = linked.personOf.map((p) => (p.startsWith('new:') ? (ids[Number(p.slice(4))] as number) : Number(p)));
@@ -333,6 +327,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
       const expected = [summary.loadId, decided, trained, String(Number(count) + summary.added)].join('/');
       matcher = after === expected ? { version: after, value: known } : undefined;
     } else matcher = undefined;
+    if (outgrown) await relink();
     return {
       loadId: summary.loadId,
       source: source.code,

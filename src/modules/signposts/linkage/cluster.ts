@@ -6,6 +6,7 @@
 // forenames is not by itself a reason to join.
 import { comparisonNamed } from './comparisons.js';
 import type { StandardRecord } from './standardise.js';
+import { withinOneEdit } from './strings.js';
 
 export interface ClusterPair {
   left: number;
@@ -56,13 +57,21 @@ export function likelySiblings(a: StandardRecord, b: StandardRecord): boolean {
 }
 
 /**
- * Records of two people however much else agrees (a parent and child, two people of one name): full dates of
- * birth further apart than a keying error, and no shared identifier. They are never joined, even through a
+ * Records of two people however much else agrees (a parent and child, two people of one name, twins): NHS
+ * numbers that differ, or full dates of birth further apart than a keying error and no shared identifier. They are never joined, even through a
  * third record, and are not offered for review.
  */
 export function clearlyDifferent(a: StandardRecord, b: StandardRecord): boolean {
+  if (differentNhsNumbers(a, b)) return true;
   if (a.dob.precision !== 'day' || b.dob.precision !== 'day') return false;
   return !DOB_ERRORS.has(dateOfBirth.compare(a, b)) && !shareIdentifier(a, b);
+}
+
+/** NHS numbers carry a check digit, so two that differ by more than a slip are two people (twins included). */
+function differentNhsNumbers(a: StandardRecord, b: StandardRecord): boolean {
+  const x = a.identifiers.nhs_number;
+  const y = b.identifiers.nhs_number;
+  return x !== undefined && y !== undefined && x !== y && !withinOneEdit(x, y);
 }
 
 /**

@@ -98,15 +98,16 @@ const surname: ComparisonDefinition = {
   key: 'surname',
   label: 'Surname',
   termFrequency: 'surname',
+  // Swapped names are one fact, weighed under forename: counting it here too would count it twice.
   levels: levels(
     ['exact', 'exact match'],
-    ['swapped', "matches the other record's forename (names swapped)"],
+    ['swapped', "matches the other record's forename (names swapped, counted under forename)"],
     ['jw92', 'very similar spelling'],
     ['jw88', 'similar spelling'],
     ['previous', 'matches a previous surname or part of a double-barrelled surname'],
     ['phonetic', 'sounds the same'],
     ['else', 'different'],
-  ),
+  ).map((level) => (level.key === 'swapped' ? { ...level, neutral: true } : level)),
   compare(a, b) {
     const x = a.surname;
     const y = b.surname;

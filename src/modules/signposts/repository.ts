@@ -47,6 +47,14 @@ const LINKAGE_COLUMNS = [
 export const pairKey = (a: number, b: number): [number, number] => (a < b ? [a, b] : [b, a]);
 
 export function createSignpostsRepository(db: SignpostsDb) {
+  const reviewable = (sources: readonly string[]) =>
+    db
+      .selectFrom('signposts_links as l')
+      .innerJoin('signposts_records as a', 'a.id', 'l.record_a')
+      .innerJoin('signposts_records as b', 'b.id', 'l.record_b')
+      .where('l.status', '=', 'review')
+      .where('a.source_code', 'in', sources)
+      .where('b.source_code', 'in', sources);
   return {
     db,
     transaction<T>(work: (tx: SignpostsDb) => Promise<T>): Promise<T> {
@@ -308,15 +316,16 @@ export function createSignpostsRepository(db: SignpostsDb) {
         .execute();
     },
 
-    reviewQueue(limit: number, offset: number): Promise<LinkRow[]> {
-      return db.selectFrom('signposts_links').selectAll().where('status', '=', 'review').orderBy('probability', 'desc').limit(limit).offset(offset).execute();
+    /** Pairs waiting for review whose records are both in the given sources, most likely first. */
+    reviewQueue(sources: readonly string[], limit: number, offset: number): Promise<LinkRow[]> {
+      if (sources.length === 0) return Promise.resolve([]);
+      return reviewable(sources).selectAll('l').orderBy('l.probability', 'desc').limit(limit).offset(offset).execute();
     },
 
-    async reviewCount(): Promise<number> {
-      const row = await db
-        .selectFrom('signposts_links')
+    async reviewCount(sources: readonly string[]): Promise<number> {
+      if (sources.length === 0) return 0;
+      const row = await reviewable(sources)
         .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('status', '=', 'review')
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },

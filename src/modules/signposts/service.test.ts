@@ -237,6 +237,7 @@ describe('Signposts', () => {
       ),
     );
     const queue = await service.reviewQueue(officer);
+    assert.equal(queue.total, queue.pairs.length, 'the count is of the pairs the officer may see');
     assert.ok(
       queue.pairs.some((p) => p.reason === 'possible twins or siblings'),
       JSON.stringify(queue),

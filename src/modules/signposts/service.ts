@@ -613,18 +613,19 @@ export function createSignpostsService(deps: SignpostsDeps) {
   ): Promise<{ total: number; pairs: { a: RecordView; b: RecordView; probability: number; reason: string }[] }> {
     assertCan(staff, 'signposts:review');
     const size = 20;
-    const links = await repo.reviewQueue(size, (Math.max(page, 1) - 1) * size);
+    // Only pairs whose records the officer may both see are listed, and counted.
+    const visible = [...sources.values()].filter((s) => canSee(staff, s)).map((s) => s.code);
+    const links = await repo.reviewQueue(visible, size, (Math.max(page, 1) - 1) * size);
     const rows = new Map((await repo.recordsByIds(links.flatMap((l) => [l.record_a, l.record_b]))).map((r) => [r.id, r]));
     const pairs = [];
     for (const l of links) {
       const a = rows.get(l.record_a);
       const b = rows.get(l.record_b);
-      // A pair is only shown to officers who may see both records.
-      if (!a || !b || !canSee(staff, sourceOf(a.source_code)) || !canSee(staff, sourceOf(b.source_code))) continue;
+      if (!a || !b) continue;
       const [va, vb] = recordViews(staff, [a, b], false) as [RecordView, RecordView];
       pairs.push({ a: va, b: vb, probability: l.probability, reason: l.reason });
     }
-    return { total: await repo.reviewCount(), pairs };
+    return { total: await repo.reviewCount(visible), pairs };
   }
 
   async function pairForReview(

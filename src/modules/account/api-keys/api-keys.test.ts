@@ -194,7 +194,10 @@ describe('API keys', () => {
       const before = (await apiKeys.list(adminMember)).length;
       await assert.rejects(apiKeys.create(adminMember, { name: 'Typo', scopes: ['test:read', 'test:raed'] }), (e: unknown) => {
         assert.ok(e instanceof ApiKeyInputError);
-        assert.equal(e.errors.scopes, '"test:raed" is not a known scope. Choose from: cases:read, cases:write, reports:open311, signposts:load, test:read, test:write.');
+        assert.equal(
+          e.errors.scopes,
+          '"test:raed" is not a known scope. Choose from: cases:read, cases:write, reports:open311, signposts:load, test:read, test:write.',
+        );
         return true;
       });
       assert.equal((await apiKeys.list(adminMember)).length, before, 'nothing was created');

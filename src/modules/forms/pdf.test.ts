@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { renderAnswersPdf, type AnswerCopy } from '#modules/forms/pdf';
+import { asText, catalog, drawnText, infoEntry, objectBody, pageCount, refIn, streams, stringsOf } from '#platform/pdf/test-helpers';
 
 const HAS_LIBERATION = existsSync('/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf');
 
@@ -27,129 +27,6 @@ function answerCopy(overrides: Partial<AnswerCopy> = {}): AnswerCopy {
 }
 
 /** The file read byte for byte as text, so offsets in the string are offsets in the file. */
-const asText = (pdf: Buffer) => pdf.toString('latin1');
-
-function objectBody(pdf: Buffer, ref: string): string {
-  const text = asText(pdf);
-  const start = text.indexOf(`\n${ref} obj\n`);
-  assert.ok(start >= 0, `object ${ref} is in the file`);
-  return text.slice(start, text.indexOf('endobj', start));
-}
-
-function catalog(pdf: Buffer): string {
-  const root = /\/Root (\d+ \d+) R/.exec(asText(pdf));
-  assert.ok(root?.[1]);
-  return objectBody(pdf, root[1]);
-}
-
-function refIn(dictionary: string, key: string): string {
-  const match = new RegExp(`/${key} (\\d+ \\d+) R`).exec(dictionary);
-  assert.ok(match?.[1], `${key} refers to an object`);
-  return match[1];
-}
-
-/** Every stream in the file, inflated where it was compressed. */
-function streams(pdf: Buffer): string[] {
-  const text = asText(pdf);
-  const found: string[] = [];
-  for (const match of text.matchAll(/<<((?:(?!<<|>>)[\s\S])*?\/Length (\d+)[\s\S]*?)>>\nstream\n/g)) {
-    const start = (match.index ?? 0) + match[0].length;
-    const bytes = pdf.subarray(start, start + Number(match[2]));
-    found.push((match[1] ?? '').includes('/FlateDecode') ? inflateSync(bytes).toString('latin1') : bytes.toString('latin1'));
-  }
-  return found;
-}
-
-/** The glyph-to-text maps of the embedded fonts, read from their ToUnicode CMaps. */
-function toUnicodeMaps(all: string[]): Map<number, string>[] {
-  return all
-    .filter((stream) => stream.includes('beginbfrange'))
-    .map((cmap) => {
-      const map = new Map<number, string>();
-      for (const range of cmap.matchAll(/<([0-9a-f]+)> <[0-9a-f]+> \[([^\]]*)\]/gi)) {
-        let code = parseInt(range[1] ?? '0', 16);
-        for (const entry of (range[2] ?? '').matchAll(/<([0-9a-f ]+)>/gi)) {
-          const units = (entry[1] ?? '').split(' ').map((unit) => parseInt(unit, 16));
-          map.set(code, String.fromCharCode(...units));
-          code += 1;
-        }
-      }
-      return map;
-    });
-}
-
-/**
- * The text drawn on the pages, one entry per line of text, as each font would read it: text is written as glyph
- * numbers, so a line only makes sense when decoded with the map of the font it was set in.
- */
-function drawnText(pdf: Buffer): string {
-  const all = streams(pdf);
-  const maps = toUnicodeMaps(all);
-  const lines: string[] = [];
-  for (const content of all.filter((stream) => /\bBT\b/.test(stream))) {
-    for (const shown of content.matchAll(/\[([^\]]*)\] TJ/g)) {
-      const hex = [...(shown[1] ?? '').matchAll(/<([0-9a-f]*)>/gi)].map((part) => part[1] ?? '').join('');
-      for (const map of maps) lines.push((hex.match(/.{4}/g) ?? []).map((code) => map.get(parseInt(code, 16)) ?? '\uFFFD').join(''));
-      // The standard fonts write one byte per character in Windows-1252, which matches Latin-1 for these tests.
-      lines.push(Buffer.from(hex, 'hex').toString('latin1'));
-    }
-  }
-  return lines.join('\n');
-}
-
-/** The page objects, not the page tree that lists them. */
-function pageCount(pdf: Buffer): number {
-  return asText(pdf).match(/\/Type \/Page\b/g)?.length ?? 0;
-}
-
-/** Reads the PDF literal string opening at `open`; pdfkit writes strings that are not ASCII as UTF-16BE. */
-function literalAt(text: string, open: number): { value: string; end: number } {
-  const bytes: number[] = [];
-  let depth = 1;
-  let i = open + 1;
-  for (; i < text.length; i += 1) {
-    const char = text[i] ?? '';
-    if (char === '\\') {
-      i += 1;
-      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3));
-      if (octal) {
-        bytes.push(parseInt(octal[0], 8));
-        i += octal[0].length - 1;
-      } else {
-        const next = text[i] ?? '';
-        bytes.push(({ n: 10, r: 13, t: 9, b: 8, f: 12 } as Record<string, number>)[next] ?? next.charCodeAt(0));
-      }
-      continue;
-    }
-    if (char === '(') depth += 1;
-    if (char === ')') depth -= 1;
-    if (depth === 0) break;
-    bytes.push(char.charCodeAt(0));
-  }
-  const raw = Buffer.from(bytes);
-  const value = raw[0] === 0xfe && raw[1] === 0xff ? Buffer.from(raw.subarray(2)).swap16().toString('utf16le') : raw.toString('latin1');
-  return { value, end: i };
-}
-
-/** Every value of a string-valued key written inline, such as the ActualText of structure elements. */
-function stringsOf(pdf: Buffer, key: string): string[] {
-  const text = asText(pdf);
-  const values: string[] = [];
-  for (let at = text.indexOf(`/${key} (`); at >= 0;) {
-    const { value, end } = literalAt(text, at + key.length + 2);
-    values.push(value);
-    at = text.indexOf(`/${key} (`, end);
-  }
-  return values;
-}
-
-function infoEntry(pdf: Buffer, key: string): string {
-  const text = asText(pdf);
-  const info = objectBody(pdf, refIn(text.slice(text.lastIndexOf('trailer')), 'Info'));
-  const body = objectBody(pdf, refIn(info, key));
-  return literalAt(body, body.indexOf('(')).value;
-}
-
 function structureTypes(pdf: Buffer, element: string): string[] {
   const kids = /\/K \[([^\]]*)\]/.exec(element)?.[1] ?? '';
   return [...kids.matchAll(/(\d+ \d+) R/g)].map((kid) => /\/S \/(\w+)/.exec(objectBody(pdf, kid[1] ?? ''))?.[1] ?? '?');

@@ -77,11 +77,12 @@ export function drawnText(pdf: Buffer): string {
   return lines.join('\n');
 }
 
-/** The PDF literal string opening at `open`; pdfkit writes strings that are not ASCII as UTF-16BE. */
-function literalAt(text: string, open: number): string {
+/** The PDF literal string opening at `open`, and where it ends; pdfkit writes strings that are not ASCII as UTF-16BE. */
+function literalAt(text: string, open: number): { value: string; end: number } {
   const bytes: number[] = [];
   let depth = 1;
-  for (let i = open + 1; i < text.length; i += 1) {
+  let i = open + 1;
+  for (; i < text.length; i += 1) {
     const char = text[i] ?? '';
     if (char === '\\') {
       i += 1;
@@ -101,7 +102,20 @@ function literalAt(text: string, open: number): string {
     bytes.push(char.charCodeAt(0));
   }
   const raw = Buffer.from(bytes);
-  return raw[0] === 0xfe && raw[1] === 0xff ? Buffer.from(raw.subarray(2)).swap16().toString('utf16le') : raw.toString('latin1');
+  const value = raw[0] === 0xfe && raw[1] === 0xff ? Buffer.from(raw.subarray(2)).swap16().toString('utf16le') : raw.toString('latin1');
+  return { value, end: i };
+}
+
+/** Every value of a string-valued key written inline, such as the ActualText of structure elements. */
+export function stringsOf(pdf: Buffer, key: string): string[] {
+  const text = asText(pdf);
+  const values: string[] = [];
+  for (let at = text.indexOf(`/${key} (`); at >= 0;) {
+    const { value, end } = literalAt(text, at + key.length + 2);
+    values.push(value);
+    at = text.indexOf(`/${key} (`, end);
+  }
+  return values;
 }
 
 /** A string entry of the document information dictionary, such as Title. */
@@ -109,7 +123,7 @@ export function infoEntry(pdf: Buffer, key: string): string {
   const text = asText(pdf);
   const info = objectBody(pdf, refIn(text.slice(text.lastIndexOf('trailer')), 'Info'));
   const body = objectBody(pdf, refIn(info, key));
-  return literalAt(body, body.indexOf('('));
+  return literalAt(body, body.indexOf('(')).value;
 }
 
 export interface StructureNode {

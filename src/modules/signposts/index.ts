@@ -69,6 +69,7 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
         loadedBy: 'Demo council',
       });
     }
+    service.releaseMatcher();
     return data.people;
   }
 

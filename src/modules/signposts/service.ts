@@ -768,6 +768,10 @@ export function createSignpostsService(deps: SignpostsDeps) {
     loadProblems,
     canSee,
     recentLoads: (limit: number) => repo.recentLoads(limit),
+    /** Lets the matcher's memory go until the next search needs it (after a bulk load nobody is searching). */
+    releaseMatcher(): void {
+      matcher = undefined;
+    },
   };
 }
 

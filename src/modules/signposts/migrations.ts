@@ -121,7 +121,14 @@ export interface SignpostsBreakGlassTable {
   expires_at: Date;
 }
 
+/** One row whose version goes up with every change to records, people, decisions or the model. */
+export interface SignpostsStateTable {
+  id: number;
+  version: number;
+}
+
 export type SignpostsTables = {
+  signposts_state: SignpostsStateTable;
   signposts_sources: SignpostsSourcesTable;
   signposts_loads: SignpostsLoadsTable;
   signposts_records: SignpostsRecordsTable;
@@ -241,6 +248,11 @@ export const signpostsMigrations: MigrationSet = {
             expires_at timestamptz NOT NULL
           )`,
           sql`CREATE INDEX signposts_break_glass_idx ON signposts_break_glass (staff_id, person_id, expires_at)`,
+          sql`CREATE TABLE signposts_state (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version bigint NOT NULL
+          )`,
+          sql`INSERT INTO signposts_state (id, version) VALUES (1, 0)`,
         ];
         for (const statement of statements) await statement.execute(db);
       },

@@ -354,13 +354,18 @@ export function createSignpostsRepository(db: SignpostsDb) {
     },
 
     /** Changes whenever records, people, decisions or the model change, so each process knows when its matcher is stale. */
-    async version(): Promise<string> {
-      const row = await sql<{ v: string }>`SELECT concat(
-          coalesce((SELECT max(id) FROM signposts_loads)::text, ''), '/',
-          coalesce((SELECT extract(epoch FROM max(decided_at)) FROM signposts_links)::text, ''), '/',
-          coalesce((SELECT extract(epoch FROM trained_at) FROM signposts_model WHERE id = 1)::text, ''), '/',
-          (SELECT count(*) FROM signposts_records)::text) AS v`.execute(db);
-      return row.rows[0]?.v ?? '';
+    async version(): Promise<number> {
+      const row = await db.selectFrom('signposts_state').select('version').where('id', '=', 1).executeTakeFirstOrThrow();
+      return Number(row.version);
+    },
+
+    /** Marks a change to what the matchers hold; called in the changing transaction. */
+    async bump(tx: SignpostsDb): Promise<void> {
+      await tx
+        .updateTable('signposts_state')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', 1)
+        .execute();
     },
 
     async grantBreakGlass(tx: SignpostsDb, grant: { staffId: string; personId: number; reason: string; purpose: string; expiresAt: Date }): Promise<void> {

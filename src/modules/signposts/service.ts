@@ -120,7 +120,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
   const { platform, config } = deps;
   const repo = createSignpostsRepository(platform.database.db as unknown as SignpostsDb);
   const sources = new Map(config.sources.map((s) => [s.code, s]));
-  let matcher: { version: string; value: Matcher } | undefined;
+  let matcher: { version: number; value: Matcher } | undefined;
   let building: Promise<Matcher | undefined> | undefined;
 
   const sourceOf = (code: string): Source => {
@@ -293,6 +293,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
         review.map((r) => ({ ...r, a: resolve(r.a), b: resolve(r.b) })),
       );
       await repo.finishLoad(tx, loadId, { added, changed: arriving.length - added });
+      await repo.bump(tx);
       applied = {
         stored: arriving.map((a, i) => ({
           id: String(idOfNew.get(`new:${i}`)),
@@ -323,9 +324,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
     if (known && matcher?.value === known && versionBefore !== undefined) {
       if (applied) updateMatcher(known, applied.stored, applied.merges);
       const after = await repo.version();
-      const [, decided, trained, count] = versionBefore.split('/');
-      const expected = [summary.loadId, decided, trained, String(Number(count) + summary.added)].join('/');
-      matcher = after === expected ? { version: after, value: known } : undefined;
+      matcher = after === versionBefore + (applied ? 1 : 0) ? { version: after, value: known } : undefined;
     } else matcher = undefined;
     if (outgrown) await relink();
     return {
@@ -359,6 +358,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
       }
       await repo.movePeople(tx, moves);
       await repo.clearReview(tx);
+      await repo.bump(tx);
       await repo.saveReview(
         tx,
         relinked.review.map((r) => ({ ...r, a: Number(r.a), b: Number(r.b) })),
@@ -381,6 +381,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
         const count = await repo.purgeExpired(tx, source.code, new Date(now.getTime() - source.retentionDays * DAY_MS));
         if (count > 0) {
           purged[source.code] = count;
+          await repo.bump(tx);
           await recordAudit(tx as never, {
             actor: { type: 'system' },
             action: 'signposts.purged',
@@ -662,6 +663,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
     const why = checkPurpose(purpose);
     await repo.transaction(async (tx) => {
       await repo.decide(tx, Number(a), Number(b), decision, staff.id, note.trim().slice(0, 1000), pair.explanation.probability);
+      await repo.bump(tx);
       const ra = await tx.selectFrom('signposts_records').select(['id', 'person_id']).where('id', '=', Number(a)).executeTakeFirstOrThrow();
       const rb = await tx.selectFrom('signposts_records').select(['id', 'person_id']).where('id', '=', Number(b)).executeTakeFirstOrThrow();
       if (decision === 'confirmed' && ra.person_id !== rb.person_id) {

@@ -60,7 +60,7 @@ describe('cluster', () => {
       result.review.map((r) => [r.left, r.right, r.reason]),
       [
         [0, 1, 'possible twins or siblings'],
-        [1, 2, 'possible twins or siblings'],
+        [1, 2, 'uncertain'],
       ],
     );
   });

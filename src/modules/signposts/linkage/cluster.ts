@@ -141,7 +141,9 @@ export function cluster(records: readonly StandardRecord[], pairs: readonly Clus
     let blocked = false;
     if (ca) for (const x of ca) if (find(x) === rb) blocked = true;
     if (blocked) {
-      review.push({ ...p, reason: 'possible twins or siblings' });
+      // Joining would put together people kept apart (twins, a parent and child): which one this record
+      // belongs to is a question for staff.
+      review.push({ ...p, reason: 'uncertain' });
       continue;
     }
     parent[rb] = ra;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { renderAnswersPdf, type AnswerCopy } from '#modules/forms/pdf';
-import { asText, catalog, drawnText, infoEntry, objectBody, pageCount, refIn, streams, stringsOf } from '#platform/pdf/test-helpers';
+import { assertTaggedDocument, asText, catalog, drawnText, objectBody, pageCount, refIn, streams, stringsOf } from '#platform/pdf/test-helpers';
 
 const HAS_LIBERATION = existsSync('/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf');
 
@@ -34,16 +34,11 @@ function structureTypes(pdf: Buffer, element: string): string[] {
 
 describe('a copy of the answers as a PDF', () => {
   it('is a tagged PDF in British English whose viewer shows its title', async () => {
-    const pdf = await renderAnswersPdf(answerCopy());
-    assert.ok(asText(pdf).startsWith('%PDF-1.7'));
-    const root = catalog(pdf);
-    assert.match(root, /\/StructTreeRoot \d+ \d+ R/);
-    assert.match(root, /\/Lang \(en-GB\)/);
-    assert.match(objectBody(pdf, refIn(root, 'MarkInfo')), /\/Marked true/);
-    assert.match(objectBody(pdf, refIn(root, 'ViewerPreferences')), /\/DisplayDocTitle true/);
-    assert.equal(infoEntry(pdf, 'Title'), 'Apply for a resident parking permit: your answers');
-    assert.equal(infoEntry(pdf, 'Author'), 'Borough Council');
-    assert.equal(infoEntry(pdf, 'Subject'), 'A copy of the answers submitted with reference PP-2026-000123');
+    assertTaggedDocument(await renderAnswersPdf(answerCopy()), {
+      title: 'Apply for a resident parking permit: your answers',
+      author: 'Borough Council',
+      subject: 'A copy of the answers submitted with reference PP-2026-000123',
+    });
   });
 
   it('gives screen readers the title, the reference, then each section in order', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allNodes, asText, catalog, drawnText, infoEntry, objectBody, pageCount, refIn, streams, structureTree } from '#platform/pdf/test-helpers';
+import { allNodes, assertTaggedDocument, asText, drawnText, pageCount, streams, structureTree } from '#platform/pdf/test-helpers';
 import { renderWorkingSetPdf, type WorkingSetCopy } from './pdf.js';
 
 function workingSet(overrides: Partial<WorkingSetCopy> = {}): WorkingSetCopy {
@@ -47,16 +47,11 @@ const longTimeline = Array.from({ length: 300 }, (_, i) => ({
 
 describe('a working set as a PDF', () => {
   it('is a tagged PDF in British English whose viewer shows its title', async () => {
-    const pdf = await renderWorkingSetPdf(workingSet());
-    assert.ok(asText(pdf).startsWith('%PDF-1.7'));
-    const root = catalog(pdf);
-    assert.match(root, /\/StructTreeRoot \d+ \d+ R/);
-    assert.match(root, /\/Lang \(en-GB\)/);
-    assert.match(objectBody(pdf, refIn(root, 'MarkInfo')), /\/Marked true/);
-    assert.match(objectBody(pdf, refIn(root, 'ViewerPreferences')), /\/DisplayDocTitle true/);
-    assert.equal(infoEntry(pdf, 'Title'), 'Family working set for strategy meeting');
-    assert.equal(infoEntry(pdf, 'Author'), 'Borough Council');
-    assert.equal(infoEntry(pdf, 'Subject'), 'OFFICIAL-SENSITIVE: prepared for SM-2026-0042');
+    assertTaggedDocument(await renderWorkingSetPdf(workingSet()), {
+      title: 'Family working set for strategy meeting',
+      author: 'Borough Council',
+      subject: 'OFFICIAL-SENSITIVE: prepared for SM-2026-0042',
+    });
   });
 
   it('reads out the marking, the title, the purpose, then the people and the timeline', async () => {

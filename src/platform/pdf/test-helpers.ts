@@ -151,3 +151,16 @@ export function structureTree(pdf: Buffer): StructureNode[] {
 export function allNodes(nodes: StructureNode[]): StructureNode[] {
   return nodes.flatMap((node) => [node, ...allNodes(node.children)]);
 }
+
+/** Checks what every document the platform writes must be: tagged, in British English, showing its own title. */
+export function assertTaggedDocument(pdf: Buffer, info: { title: string; author: string; subject: string }): void {
+  assert.ok(asText(pdf).startsWith('%PDF-1.7'), 'a PDF 1.7 file');
+  const root = catalog(pdf);
+  assert.match(root, /\/StructTreeRoot \d+ \d+ R/);
+  assert.match(root, /\/Lang \(en-GB\)/);
+  assert.match(objectBody(pdf, refIn(root, 'MarkInfo')), /\/Marked true/);
+  assert.match(objectBody(pdf, refIn(root, 'ViewerPreferences')), /\/DisplayDocTitle true/);
+  assert.equal(infoEntry(pdf, 'Title'), info.title);
+  assert.equal(infoEntry(pdf, 'Author'), info.author);
+  assert.equal(infoEntry(pdf, 'Subject'), info.subject);
+}

@@ -3,6 +3,7 @@
  * way the specification shows them. A list is written as its element holding one element per item
  * (`<services><service>…</service></services>`), so every list's item name is listed here.
  */
+import { escapeXml } from '#platform/views/xml';
 
 /** A JSON-like value to write as XML; keys whose value is undefined are left out, as JSON.stringify does. */
 export type XmlValue = string | number | boolean | null | undefined | readonly XmlValue[] | { readonly [name: string]: XmlValue };
@@ -18,14 +19,7 @@ const ITEM_ELEMENTS: Readonly<Record<string, string>> = {
   formats: 'format',
 };
 
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-/** Characters XML 1.0 cannot hold at all, even escaped (control characters, lone surrogates): dropped, so the document stays well-formed. */
-const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-export function escapeXml(text: string): string {
-  return text.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
 
 function isList(value: XmlValue): value is readonly XmlValue[] {
   return Array.isArray(value);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeXml, formatProbability, matchWeightChart } from './chart.js';
+import { escapeXml } from '#platform/views/xml';
+import { formatProbability, matchWeightChart } from './chart.js';
 import type { Explanation, FieldContribution } from './linkage/explain.js';
 
 function field(description: string, weight: number): FieldContribution {

@@ -3,6 +3,7 @@
  * from where the last one ended, then the total. The page shows the same figures as a table, so the chart's own text
  * alternative is a short summary rather than every figure.
  */
+import { escapeXml } from '#platform/views/xml';
 import type { Explanation } from './linkage/explain.js';
 
 export interface ChartOptions {
@@ -138,10 +139,6 @@ export function matchWeightSummary(explanation: Explanation): string {
   const start = `Starting point ${formatWeight(explanation.priorWeight)}.`;
   const contributions = biggest.length > 0 ? ` Biggest contributions: ${biggest.join('; ')}.` : ' No field changed the weight.';
   return `Total match weight ${formatNumber(explanation.totalWeight, 1)}, probability ${formatProbability(explanation.probability)}. ${start}${contributions}`;
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char] ?? char);
 }
 
 function chartId(given: string | undefined, explanation: Explanation): string {

@@ -90,7 +90,7 @@ describe('Signposts', () => {
       messages.join('\n'),
     );
     const { csv } = await service.loadProblems(staff['information-governance'] as StaffMember, String(load.id));
-    assert.match(csv, /^row,record_id,column,problem\r\n6,CSC-4,date_of_birth,/);
+    assert.match(csv, /^\uFEFFrow,record_id,column,problem\r\n6,CSC-4,date_of_birth,/);
   });
 
   test('twins at the same address are not merged: the pair waits for review', async () => {

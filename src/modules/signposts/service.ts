@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { recordAudit, searchAudit, type Actor, type AuditSearch } from '#platform/audit/index';
+import { toCsv } from '#platform/http/csv';
 import { HttpError } from '#platform/http/errors';
 import { queueEmail, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
@@ -735,14 +736,11 @@ export function createSignpostsService(deps: SignpostsDeps) {
     if (!/^\d{1,15}$/.test(loadId)) throw new HttpError(404, 'There is no such load.');
     const load = await repo.load(Number(loadId));
     if (!load) throw new HttpError(404, 'There is no such load.');
-    const cell = (v: string | number): string => {
-      const s = String(v);
-      // A leading formula character is neutralised so a spreadsheet does not run it.
-      const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-      return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-    };
-    const lines = ['row,record_id,column,problem', ...load.problems.map((p) => [p.row, p.recordId, p.column, p.message].map(cell).join(','))];
-    return { load, csv: `${lines.join('\r\n')}\r\n` };
+    const csv = toCsv(
+      ['row', 'record_id', 'column', 'problem'],
+      load.problems.map((p) => [p.row, p.recordId, p.column, p.message]),
+    );
+    return { load, csv };
   }
 
   /** The Signposts part of the audit trail, for the information governance report. */

@@ -517,7 +517,7 @@ describe('Signposts staff pages', () => {
     assert.equal(download.statusCode, 200);
     assert.match(String(download.headers['content-type']), /^text\/csv/);
     assert.match(String(download.headers['content-disposition']), /^attachment; filename="police-load-\d+-rejected-rows\.csv"$/);
-    assert.match(download.body, /^row,record_id,column,problem\r\n/);
+    assert.match(download.body, /^\uFEFFrow,record_id,column,problem\r\n/, 'UTF-8 with a byte order mark, so spreadsheets show accents');
     assert.match(download.body, /TPN78,dob,/);
   });
 
@@ -544,7 +544,7 @@ describe('Signposts staff pages', () => {
     const download = await governance.client.get('/staff/signposts/audit?format=csv');
     assert.equal(download.statusCode, 200);
     assert.match(String(download.headers['content-type']), /^text\/csv/);
-    assert.match(download.body, /^when,who,what,whom,purpose,reason\r\n/);
+    assert.match(download.body, /^\uFEFFwhen,who,what,whom,purpose,reason\r\n/, 'UTF-8 with a byte order mark, so spreadsheets show accents');
     assert.match(download.body, new RegExp(`${officer.member.name},Searched,`));
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCalendarDate } from '#platform/council/dates';
+import { toCsv } from '#platform/http/csv';
 import { HttpError } from '#platform/http/errors';
 import { errorSummary, formatDate, formatDateTime } from '#platform/views/index';
 import { can, type Account, type StaffMember } from '#modules/account/index';
@@ -121,12 +122,6 @@ const QUERY_WORDS: Record<string, string> = {
   postcode: 'postcode',
   address: 'address',
   identifier: 'identifier',
-};
-
-const csvCell = (value: string): string => {
-  // A leading formula character is neutralised so a spreadsheet does not run it.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
 /** "childrens-social-care" for the file name of a download: letters, digits and hyphens only. */
@@ -726,18 +721,18 @@ export function registerSignpostsRoutes(app: FastifyInstance, deps: { account: A
 
     if (csv) {
       if (Object.keys(errors).length > 0) throw new HttpError(400, 'The dates are not real dates.');
-      const lines = ['when,who,what,whom,purpose,reason'];
+      const rows: string[][] = [];
       // Every matching event, a page at a time, so the download is the whole report and not only what is on screen.
       for (let p = 1; ; p++) {
         const result = await service.auditTrail(member, { ...query, page: p, pageSize: 200 });
-        for (const r of result.rows.map(rowOf)) lines.push([r.at.toISOString(), r.who, r.what, r.whom, r.purpose, r.reason].map(csvCell).join(','));
+        for (const r of result.rows.map(rowOf)) rows.push([r.at.toISOString(), r.who, r.what, r.whom, r.purpose, r.reason]);
         if (p * result.pageSize >= result.total || result.rows.length === 0) break;
       }
       return reply
         .type('text/csv; charset=utf-8')
         .header('cache-control', 'no-store')
         .header('content-disposition', 'attachment; filename="signposts-audit.csv"')
-        .send(`${lines.join('\r\n')}\r\n`);
+        .send(toCsv(['when', 'who', 'what', 'whom', 'purpose', 'reason'], rows));
     }
 
     const result = Object.keys(errors).length

@@ -24,6 +24,9 @@ describe('the platform over HTTP', () => {
     const res = await t.app.inject('/healthz');
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { status: 'ok', database: t.platform.database.kind });
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    assert.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+    assert.equal(res.headers['x-content-type-options'], 'nosniff', 'health checks carry the fixed security headers too');
   });
 
   it('renders the home page in the council branding with a skip link and footer links', async () => {
@@ -45,6 +48,9 @@ describe('the platform over HTTP', () => {
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.equal(a.headers['x-content-type-options'], 'nosniff');
+    assert.equal(a.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(a.headers['referrer-policy'], 'same-origin');
+    assert.equal(a.headers['cross-origin-opener-policy'], 'same-origin');
     assert.equal(a.headers['strict-transport-security'], undefined, 'no HSTS outside production');
     for (const tag of a.body.match(/<script[^>]*>/g) ?? []) {
       assert.match(tag, /src="\/assets\//, `only external scripts: ${tag}`);

@@ -10,7 +10,7 @@ import { staffSignsIn, useSite } from '../support/browser.js';
  * without JavaScript; and the information governance lead reads the sources and the audit report.
  */
 
-// The demo borough's 50,000 people would load in the background (and a shared starting copy of the
+// The demo borough's people would load in the background (and a shared starting copy of the
 // data may already have that load queued), so this file starts afresh and loads a few hundred instead.
 const site = useSite({ env: { BOROUGH_DEMO_SIGNPOSTS: '0' }, fresh: true });
 

@@ -6,6 +6,9 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { QueryResultLike, SqlPool, SqlClient } from './types.js';
 
+/** How long a run of queries may keep the event loop before letting other work in. */
+const MAX_TURN_MS = 20;
+
 /**
  * Makes PGlite look like a node-postgres pool so Kysely's PostgresDialect and
  * pg-boss run on it unchanged. PGlite has a single connection, so checking out a
@@ -26,6 +29,23 @@ export async function openPglitePool(dataDir: string | undefined, template?: Blo
     },
   });
 
+  /*
+   * PGlite runs each query on this thread and its promises settle without a turn of the event loop,
+   * so a long run of queries (a large load, a re-link) would otherwise hold back every request,
+   * even those that need no database. After MAX_TURN_MS of such work the next query waits a turn.
+   */
+  let turnStarted = 0;
+  let inTurn = false;
+  async function fairTurn(): Promise<void> {
+    if (!inTurn) {
+      inTurn = true;
+      turnStarted = performance.now();
+      setImmediate(() => (inTurn = false));
+      return;
+    }
+    if (performance.now() - turnStarted > MAX_TURN_MS) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
   let queue: Promise<void> = Promise.resolve();
   function acquire(): Promise<() => void> {
     let release!: () => void;
@@ -36,6 +56,7 @@ export async function openPglitePool(dataDir: string | undefined, template?: Blo
   }
 
   async function run(sql: string, params?: readonly unknown[]): Promise<QueryResultLike> {
+    await fairTurn();
     const res =
       params && params.length > 0
         ? await pglite.query(sql, params as unknown[])

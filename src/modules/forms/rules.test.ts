@@ -197,6 +197,8 @@ describe('bad input on a form page: each rule’s message in the error summary a
     const from = before === undefined ? html.indexOf('<form') : html.indexOf(` id="${before}"`);
     const beside = messages[0]?.at ?? -1;
     assert.ok(from < beside && beside < at, `the message is with its question, after ${before ?? 'the start of the form'} and before #${field}`);
+    const group = html.lastIndexOf('govuk-form-group--error', beside);
+    assert.ok(from < group, `the question with the message is marked as in error (a red bar beside it)`);
     for (const [name, value] of Object.entries(valid[page] ?? {})) {
       if (name in changed || name.endsWith('-mode') || name.endsWith('-items')) continue;
       assert.deepEqual(shown(html, name), value, `${name} is kept`);

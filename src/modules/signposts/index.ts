@@ -27,7 +27,7 @@ export interface Signposts {
   web: WebModule;
   startWorker(): Promise<void>;
   /** Loads the demo borough's synthetic agency extracts (never in production: the demo is refused there). */
-  seedDemo(opts: { people: number }): Promise<number>;
+  seedDemo(opts: { people: number; stopping?: AbortSignal }): Promise<number>;
 }
 
 /**
@@ -52,7 +52,7 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
   ])
     account.staff.addNavigation(entry);
   /** Loads each source's demo extract once; a source already loaded is left alone, so a retry finishes the rest. */
-  async function seedDemo({ people }: { people: number }): Promise<number> {
+  async function seedDemo({ people, stopping }: { people: number; stopping?: AbortSignal }): Promise<number> {
     if (people <= 0) return 0;
     await service.syncSources();
     const loaded = new Set((await service.recentLoads(1000)).map((l) => l.source_code));
@@ -60,6 +60,8 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
     const data = demoDataset({ people });
     for (const extract of data.extracts) {
       if (loaded.has(extract.source)) continue;
+      // Stopping part-way is safe: each extract loads whole or not at all, and the next start finishes the rest.
+      if (stopping?.aborted) return 0;
       await service.ingest({
         source: extract.source,
         text: JSON.stringify(extract.rows),
@@ -90,11 +92,11 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
       });
       await jobs.schedule('signposts-nightly', '30 2 * * *');
       // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile.
-      await jobs.work<{ people: number }>('signposts-demo', {}, async ([job]) => {
+      await jobs.work<{ people: number }>('signposts-demo', {}, async ([job], { stopping }) => {
         // A job queued by a demo start is not run by a later production start on the same database.
         if (!platform.config.demo || platform.config.production) return;
-        const people = await seedDemo({ people: job?.data.people ?? 0 });
-        platform.logger.info({ people }, 'signposts demo extracts loaded');
+        const people = await seedDemo({ people: job?.data.people ?? 0, stopping });
+        if (!stopping.aborted) platform.logger.info({ people }, 'signposts demo extracts loaded');
       });
       if (platform.config.demo && !platform.config.production && platform.config.demoSignposts > 0)
         await jobs.send('signposts-demo', { people: platform.config.demoSignposts }, { singletonKey: 'signposts-demo' });

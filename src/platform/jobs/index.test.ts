@@ -103,3 +103,22 @@ test('stop is quick and can be called again', async () => {
   assert.ok(Date.now() - startedAt < 3000, `stop took ${Date.now() - startedAt} ms`);
   assert.equal(other.started, false);
 });
+
+test('a long job is told when the process stops, and stop waits for it to end', async () => {
+  const other = createJobs({ pool: database.pool, logger, pollingIntervalSeconds: 0.5 });
+  await other.start();
+  let steps = 0;
+  let ended: 'told to stop' | 'ran out' | undefined;
+  await other.work('test-long', { pollingIntervalSeconds: 0.5 }, async (_jobs, { stopping }) => {
+    for (; steps < 500; steps++) {
+      if (stopping.aborted) return (ended = 'told to stop');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    ended = 'ran out';
+  });
+  await other.send('test-long', {});
+  await waitUntil(() => steps > 2);
+  await other.stop();
+  assert.equal(ended, 'told to stop', 'the job ended when told, before stop returned');
+  assert.ok(steps < 500, `the job stopped after ${steps} of 500 steps`);
+});

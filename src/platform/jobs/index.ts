@@ -13,7 +13,8 @@ export type SendOptions = PgBoss.SendOptions;
 export type WorkOptions = PgBoss.WorkOptions;
 export type QueueOptions = Omit<PgBoss.Queue, 'name'>;
 export type ScheduleOptions = PgBoss.ScheduleOptions;
-export type JobHandler<T> = (jobs: Job<T>[]) => Promise<unknown>;
+/** `stopping` is aborted when the process starts to stop: a long job ends at its next safe point. */
+export type JobHandler<T> = (jobs: Job<T>[], context: { stopping: AbortSignal }) => Promise<unknown>;
 
 export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { retryLimit: 5, retryBackoff: true, retryDelay: 5 };
 
@@ -55,6 +56,7 @@ export function createJobs(opts: JobsOptions): Jobs {
   let runningHandlers = 0;
   let started = false;
   let stopping = false;
+  let stopSignal = new AbortController();
 
   const boss = new PgBoss({
     db: {
@@ -109,12 +111,14 @@ export function createJobs(opts: JobsOptions): Jobs {
     async start() {
       if (started) return;
       stopping = false;
+      stopSignal = new AbortController();
       await boss.start();
       started = true;
     },
     async stop() {
       if (!started) return;
       stopping = true;
+      stopSignal.abort();
       const deadline = Date.now() + stopTimeoutMs;
       await boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs, wait: true });
       // A worker may be part-way through a fetch when asked to stop; let it settle before the
@@ -132,7 +136,7 @@ export function createJobs(opts: JobsOptions): Jobs {
       return boss.work<T>(name, options, async (jobs) => {
         runningHandlers++;
         try {
-          return await handler(jobs);
+          return await handler(jobs, { stopping: stopSignal.signal });
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           log.warn(

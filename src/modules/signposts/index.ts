@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { WebModule } from '../../app.js';
 import { projectRoot } from '#platform/config/index';
-import type { Jobs } from '#platform/jobs/index';
+import { waitUnlessStopping, type Jobs } from '#platform/jobs/index';
 import type { Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import { ROLES, type Account } from '#modules/account/index';
@@ -11,6 +11,9 @@ import { demoDataset } from './demo-data.js';
 import { loadSignpostsConfig } from './model/sources.js';
 import { createSignpostsService, type SignpostsService } from './service.js';
 import { registerSignpostsRoutes } from './staff-routes.js';
+
+/** How long after the worker starts the demo borough's extracts begin to load. */
+const DEMO_LOAD_DELAY_MS = 10_000;
 
 export { signpostsMigrations } from './migrations.js';
 export { UnknownSource, type SignpostsService, type LoadSummary, type Purpose } from './service.js';
@@ -91,10 +94,13 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
         platform.logger.info({ purged, ...relinked }, 'signposts nightly upkeep done');
       });
       await jobs.schedule('signposts-nightly', '30 2 * * *');
-      // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile.
+      // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile,
+      // and only once it has been up a little while, so that its start is not slowed.
+      const workerStarted = Date.now();
       await jobs.work<{ people: number }>('signposts-demo', {}, async ([job], { stopping }) => {
         // A job queued by a demo start is not run by a later production start on the same database.
         if (!platform.config.demo || platform.config.production) return;
+        if (!(await waitUnlessStopping(workerStarted + DEMO_LOAD_DELAY_MS - Date.now(), stopping))) return;
         const people = await seedDemo({ people: job?.data.people ?? 0, stopping });
         if (!stopping.aborted) platform.logger.info({ people }, 'signposts demo extracts loaded');
       });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase, type Database } from '#platform/db/index';
 import { createLogger } from '#platform/logging/index';
-import { createJobs, type Jobs } from './index.js';
+import { createJobs, waitUnlessStopping, type Jobs } from './index.js';
 
 let database: Database;
 let jobs: Jobs;
@@ -121,4 +121,15 @@ test('a long job is told when the process stops, and stop waits for it to end', 
   await other.stop();
   assert.equal(ended, 'told to stop', 'the job ended when told, before stop returned');
   assert.ok(steps < 500, `the job stopped after ${steps} of 500 steps`);
+});
+
+test('a job can wait a while, and stops waiting when the process stops', async () => {
+  const running = new AbortController();
+  assert.equal(await waitUnlessStopping(20, running.signal), true);
+  const startedAt = Date.now();
+  const waiting = waitUnlessStopping(60_000, running.signal);
+  setTimeout(() => running.abort(), 20);
+  assert.equal(await waiting, false);
+  assert.ok(Date.now() - startedAt < 5000, `stopped waiting after ${Date.now() - startedAt} ms`);
+  assert.equal(await waitUnlessStopping(60_000, running.signal), false, 'no wait at all once stopping');
 });

@@ -16,6 +16,22 @@ export type ScheduleOptions = PgBoss.ScheduleOptions;
 /** `stopping` is aborted when the process starts to stop: a long job ends at its next safe point. */
 export type JobHandler<T> = (jobs: Job<T>[], context: { stopping: AbortSignal }) => Promise<unknown>;
 
+/** Waits `ms`, or less if the process starts to stop meanwhile; true when it waited the whole time. */
+export function waitUnlessStopping(ms: number, stopping: AbortSignal): Promise<boolean> {
+  if (stopping.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onStop = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      stopping.removeEventListener('abort', onStop);
+      resolve(true);
+    }, ms);
+    stopping.addEventListener('abort', onStop, { once: true });
+  });
+}
+
 export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { retryLimit: 5, retryBackoff: true, retryDelay: 5 };
 
 export interface JobsOptions {

@@ -255,6 +255,22 @@ describe('Signposts', () => {
     assert.equal(audit.rows[0]?.n, 1);
   });
 
+  test('finds a person by the name an agency says they are known by', async () => {
+    const loaded = await service.ingest({
+      source: 'childrens-social-care',
+      format: 'csv',
+      fileName: 'csc-known-as.csv',
+      via: 'command line',
+      loadedBy: 'test',
+      text: socialCare([
+        `CSC-5,Tyrone,Baptiste-Lowe,,Marcus Reid,2013-08-19,M,"3 Canal Street, Kingsmere",KM1 4CD,,,EP-5,Early help assessment,2025-02-01,,Family support,open,Sam Okoro,0161 496 0101,,`,
+      ]),
+    });
+    assert.equal(loaded.added, 1, JSON.stringify(loaded));
+    const results = await service.search(staff['safeguarding-officer'] as StaffMember, purpose, { name: 'Marcus Reid' });
+    assert.equal(results[0]?.personId, await personOf('childrens-social-care', 'CSC-5'));
+  });
+
   test('records past their source retention are purged', async () => {
     await sql`UPDATE signposts_records SET last_seen_at = now() - interval '3000 days' WHERE source_code = 'schools'`.execute(t.platform.database.db);
     const purged = await service.purgeExpired();

@@ -173,6 +173,38 @@ describe('SearchIndex', () => {
     assert.notEqual(first(index, { name: 'Priyanka Lindqvist' }), 'person-k2');
   });
 
+  it('finds a person by an alias, whole or as a forename, and only while the record gives it', () => {
+    const index = build();
+    const jayden: PersonRecord = { id: 'k6', forenames: 'Jayden', surname: 'Okafor', aliases: ['Jay', 'Marsh, Tyler'], dob: '2011-05-17', postcode: 'KT2 6QP' };
+    index.upsert([{ record: jayden, personId: 'person-k6' }]);
+    const size = index.size;
+    // "Jay" is a forename the record's surname goes with; "Marsh, Tyler" is a whole other name.
+    for (const query of [{ name: 'Jay Okafor' }, { name: 'Tyler Marsh' }, { surname: 'Marsh', forenames: 'Tyler' }]) {
+      const hits = index.search(query);
+      assert.equal(hits[0]?.personId, 'person-k6', `${JSON.stringify(query)} finds the record by its alias`);
+      assert.deepEqual(
+        hits[0]?.records.map((r) => r.id),
+        ['k6'],
+        'the record is listed once, not once per name',
+      );
+    }
+    assert.equal(index.size, size, 'aliases are not counted as records');
+    index.upsert([{ record: { ...jayden, aliases: [] }, personId: 'person-k6' }]);
+    assert.equal(
+      index.search({ name: 'Tyler Marsh' }).some((h) => h.personId === 'person-k6'),
+      false,
+      'an alias dropped by a later extract no longer finds it',
+    );
+    assert.equal(first(index, { name: 'Jayden Okafor' }), 'person-k6');
+    index.upsert([{ record: jayden, personId: 'person-k6' }]);
+    index.remove(['k6']);
+    assert.equal(
+      index.search({ name: 'Tyler Marsh' }).some((h) => h.personId === 'person-k6'),
+      false,
+      'a removed record is not found by its aliases either',
+    );
+  });
+
   it('scores with a new model after setModel', () => {
     const index = build();
     const before = index.search({ name: 'Zebedee Quartermaine' })[0]?.score ?? 0;

@@ -246,6 +246,8 @@ export class SearchIndex {
   private people: string[] = [];
   private readonly slotOf = new Map<string, number>();
   private readonly freeSlots: number[] = [];
+  /** Extra slots holding a record under each of its aliases, by record id: the same record, known by another name. */
+  private readonly aliasSlots = new Map<string, number[]>();
   private readonly postings = new Map<string, number | Posting>();
   /** Keys derived from a name, shared by every record with that name. */
   private readonly nameKeys = new Map<string, string[]>();
@@ -276,27 +278,50 @@ export class SearchIndex {
   upsert(records: readonly { record: StandardRecord | PersonRecord; personId: string }[]): void {
     for (const { record, personId } of records) {
       const standard = 'surnameParts' in record ? record : standardise(record);
+      this.removeAliases(standard.id);
       let slot = this.slotOf.get(standard.id);
       if (slot !== undefined) this.unindex(slot);
       else {
         slot = this.freeSlots.pop() ?? this.records.length;
         this.slotOf.set(standard.id, slot);
       }
-      this.records[slot] = standard;
-      this.people[slot] = personId;
-      for (const key of recordKeys(standard, this.nameKeys)) this.addPosting(key, slot);
+      this.fill(slot, standard, personId);
+      if (standard.aliases.length === 0) continue;
+      const extra: number[] = [];
+      for (const alias of standard.aliases) {
+        const aliasSlot = this.freeSlots.pop() ?? this.records.length;
+        this.fill(aliasSlot, { ...standard, ...alias }, personId);
+        extra.push(aliasSlot);
+      }
+      this.aliasSlots.set(standard.id, extra);
     }
+  }
+
+  private fill(slot: number, record: StandardRecord, personId: string): void {
+    this.records[slot] = record;
+    this.people[slot] = personId;
+    for (const key of recordKeys(record, this.nameKeys)) this.addPosting(key, slot);
+  }
+
+  private free(slot: number): void {
+    this.unindex(slot);
+    this.records[slot] = undefined;
+    this.people[slot] = '';
+    this.freeSlots.push(slot);
+  }
+
+  private removeAliases(id: string): void {
+    for (const slot of this.aliasSlots.get(id) ?? []) this.free(slot);
+    this.aliasSlots.delete(id);
   }
 
   remove(recordIds: readonly string[]): void {
     for (const id of recordIds) {
       const slot = this.slotOf.get(id);
       if (slot === undefined) continue;
-      this.unindex(slot);
-      this.records[slot] = undefined;
-      this.people[slot] = '';
+      this.removeAliases(id);
+      this.free(slot);
       this.slotOf.delete(id);
-      this.freeSlots.push(slot);
     }
   }
 
@@ -524,7 +549,10 @@ export class SearchIndex {
       const personId = this.people[slot] as string;
       const record = this.records[slot] as StandardRecord;
       const hit = byPerson.get(personId);
-      if (hit) hit.records.push({ id: record.id, probability });
+      // A record found by its own name and by an alias counts once, at its better score (met first).
+      if (hit) {
+        if (!hit.records.some((r) => r.id === record.id)) hit.records.push({ id: record.id, probability });
+      }
       else {
         if (byPerson.size >= limit) continue;
         byPerson.set(personId, { personId, score: probability, records: [{ id: record.id, probability }] });

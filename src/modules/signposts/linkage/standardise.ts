@@ -14,6 +14,8 @@ export interface PersonRecord {
   forenames?: string;
   surname?: string;
   previousNames?: string[];
+  /** Other whole names the person is known by ("Jay", "Jay Smith", "Smith, Jay"): found by search, not compared when linking. */
+  aliases?: string[];
   dob?: string;
   gender?: string;
   postcode?: string;
@@ -39,8 +41,8 @@ export interface StandardPostcode {
   area: string;
 }
 
-export interface StandardRecord {
-  id: string;
+/** A name in the form comparisons read. */
+export interface StandardName {
   /** First forename, '' when missing. */
   forename: string;
   forenameTokens: string[];
@@ -50,6 +52,12 @@ export interface StandardRecord {
   surname: string;
   surnameParts: string[];
   surnamePhonetic: string;
+}
+
+export interface StandardRecord extends StandardName {
+  id: string;
+  /** The other names the record gives for the person, each whole (an alias of one word keeps the surname). */
+  aliases: StandardName[];
   /** Earlier surnames and their parts, joined the same way. */
   previousSurnames: string[];
   dob: StandardDate;
@@ -198,10 +206,38 @@ function standardiseGender(raw: string | undefined): string {
   return s;
 }
 
-export function standardise(record: PersonRecord, nicknames: NicknameIndex = defaultNicknames()): StandardRecord {
-  const forenameTokens = nameTokens(record.forenames);
+function standardName(forenames: string | undefined, surname: string | undefined, nicknames: NicknameIndex): StandardName {
+  const forenameTokens = nameTokens(forenames);
   const forename = forenameTokens[0] ?? '';
-  const surnameParts = nameTokens(record.surname);
+  const surnameParts = nameTokens(surname);
+  return {
+    forename,
+    forenameTokens,
+    forenamePhonetic: phoneticKey(forename),
+    forenameGroups: nicknames.get(forename) ?? [],
+    surname: surnameParts.join(''),
+    surnameParts,
+    surnamePhonetic: phoneticKey(surnameParts.join('')),
+  };
+}
+
+/** "Smith, Jay" is surname first; "Jay Smith" ends with the surname; "Jay" alone is a forename. */
+function aliasName(alias: string, surname: string | undefined, nicknames: NicknameIndex): StandardName | undefined {
+  const comma = alias.indexOf(',');
+  if (comma >= 0) return standardName(alias.slice(comma + 1), alias.slice(0, comma), nicknames);
+  const words = nameTokens(alias);
+  if (words.length === 0) return undefined;
+  if (words.length === 1) return standardName(words[0], surname, nicknames);
+  return standardName(words.slice(0, -1).join(' '), words[words.length - 1], nicknames);
+}
+
+export function standardise(record: PersonRecord, nicknames: NicknameIndex = defaultNicknames()): StandardRecord {
+  const name = standardName(record.forenames, record.surname, nicknames);
+  const aliases: StandardName[] = [];
+  for (const alias of record.aliases ?? []) {
+    const other = aliasName(alias, record.surname, nicknames);
+    if (other && (other.forename !== name.forename || other.surname !== name.surname)) aliases.push(other);
+  }
   const previousSurnames: string[] = [];
   for (const previous of record.previousNames ?? []) {
     const parts = nameTokens(previous);
@@ -227,13 +263,8 @@ export function standardise(record: PersonRecord, nicknames: NicknameIndex = def
   }
   return {
     id: record.id,
-    forename,
-    forenameTokens,
-    forenamePhonetic: phoneticKey(forename),
-    forenameGroups: nicknames.get(forename) ?? [],
-    surname: surnameParts.join(''),
-    surnameParts,
-    surnamePhonetic: phoneticKey(surnameParts.join('')),
+    ...name,
+    aliases,
     previousSurnames,
     dob: standardiseDate(record.dob),
     gender: standardiseGender(record.gender),

@@ -299,6 +299,7 @@ export function linkageRecord(sourceCode: string, record: Pick<SourceRecord, 're
   if (person.forenames) out.forenames = person.forenames;
   if (person.surname) out.surname = person.surname;
   if (person.previousNames.length > 0) out.previousNames = person.previousNames;
+  if (person.aliases.length > 0) out.aliases = person.aliases;
   if (person.dob) out.dob = person.dob.replace(/-/g, '');
   if (person.gender) out.gender = person.gender;
   if (person.postcode) out.postcode = person.postcode;

@@ -552,8 +552,7 @@ export class SearchIndex {
       // A record found by its own name and by an alias counts once, at its better score (met first).
       if (hit) {
         if (!hit.records.some((r) => r.id === record.id)) hit.records.push({ id: record.id, probability });
-      }
-      else {
+      } else {
         if (byPerson.size >= limit) continue;
         byPerson.set(personId, { personId, score: probability, records: [{ id: record.id, probability }] });
       }

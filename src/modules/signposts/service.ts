@@ -5,7 +5,7 @@ import { HttpError } from '#platform/http/errors';
 import { queueEmail, type Notifier } from '#platform/notify/index';
 import type { Platform } from '#platform/platform';
 import { assertCan, type StaffMember } from '#modules/account/index';
-import { explain, type Explanation, type SearchQuery } from './linkage/index.js';
+import { explain, type Explanation, type FieldAgreement, type SearchQuery } from './linkage/index.js';
 import {
   buildMatcher,
   keepPersonIds,
@@ -35,6 +35,9 @@ const DAY_MS = 24 * 60 * 60_000;
 /** Break-glass access lasts for the working day it was asked for. */
 const BREAK_GLASS_HOURS = 8;
 const MAX_RESULTS = 25;
+/** The comparisons that read a record's address. */
+const ADDRESS_COMPARISONS: ReadonlySet<string> = new Set(['postcode', 'address', 'town']);
+const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 /** What the officer is working on; attached to everything they do in Signposts until they change it. */
 export interface Purpose {
@@ -60,6 +63,8 @@ export interface LoadSummary {
 export interface PersonSummary {
   personId: string;
   score: number;
+  /** How the best record the officer may see compares with what they searched for, field by field. */
+  agreement: FieldAgreement[];
   /** Names, dates of birth and addresses as each source the officer may see has them. */
   versions: { agency: string; name: string; dob: string; address: string }[];
 }
@@ -413,11 +418,15 @@ export function createSignpostsService(deps: SignpostsDeps) {
     const results: PersonSummary[] = [];
     for (const hit of hits) {
       const versions: PersonSummary['versions'] = [];
+      let agreement: FieldAgreement[] | undefined;
       for (const r of hit.records) {
         const held = m?.records.get(r.id);
         if (!held) continue;
         const source = sourceOf(held.stored.sourceCode);
         if (!canSee(staff, source)) continue;
+        // Whether a hidden address matched would tell the officer something about it.
+        const hidden = hiddenFields(staff, source).includes('address') ? ADDRESS_COMPARISONS : NOTHING_HIDDEN;
+        agreement ??= (m?.index.agreement(q, r.id) ?? []).filter((f) => !hidden.has(f.field));
         const p = held.stored.person;
         versions.push({
           agency: source.agency,
@@ -429,7 +438,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
         });
       }
       // People known only to sources the officer may not see are not found by their search.
-      if (versions.length > 0) results.push({ personId: hit.personId, score: hit.score, versions });
+      if (versions.length > 0) results.push({ personId: hit.personId, score: hit.score, agreement: agreement ?? [], versions });
       if (results.length >= MAX_RESULTS) break;
     }
     await recordAudit(platform.database.db, {

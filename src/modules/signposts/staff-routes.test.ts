@@ -343,6 +343,9 @@ describe('Signposts staff pages', () => {
     assert.match(text, /9 March 2014/);
     assert.match(text, /Children's social care/);
     assert.match(text, /\d+% match/);
+    // How each detail given compares, so a low figure from a thin search reads as what it is.
+    assert.match(text, /judged only on the details you gave/);
+    assert.match(text, /\d+% match Forename: [a-z ,]+ Surname: exact match Date of birth: exact match/);
     assert.match(text, /Lock into working set/);
     assert.doesNotMatch(text, /Police/, 'an officer does not see the police version');
 

@@ -286,6 +286,7 @@ export function registerSignpostsRoutes(app: FastifyInstance, deps: { account: A
         addresses: uniq(r.versions.map((v) => (v.address === 'Hidden' ? HIDDEN_TEXT : v.address))),
         agencies: uniq(r.versions.map((v) => v.agency)),
         confidence: `${percent(r.score)} match`,
+        agreement: r.agreement.map((a) => a.description),
         locked: inSet.has(r.personId),
       })),
       fieldErrors: errors,

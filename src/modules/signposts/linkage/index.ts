@@ -175,4 +175,4 @@ export function explain(model: LinkageModel, a: PersonRecord | StandardRecord, b
 }
 
 export { personField, recordsFromCsv, type CsvOptions } from './csv.js';
-export { isSearchable, SearchIndex, type SearchHit, type SearchIndexOptions, type SearchOptions, type SearchQuery } from './search.js';
+export { isSearchable, SearchIndex, type FieldAgreement, type SearchHit, type SearchIndexOptions, type SearchOptions, type SearchQuery } from './search.js';

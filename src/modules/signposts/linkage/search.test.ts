@@ -51,7 +51,16 @@ describe('SearchIndex', () => {
     const index = build();
     const hits = index.search({ name: 'Bill Featherstonehaugh' });
     assert.equal(hits[0]?.personId, 'person-k1');
-    assert.ok((hits[0]?.score ?? 0) > 0 && (hits[0]?.score ?? 0) <= 1);
+    assert.ok((hits[0]?.score ?? 0) > 0 && (hits[0]?.score ?? 0) <= 1, `score ${hits[0]?.score}`);
+    const agreement = index.agreement({ name: 'Bill Featherstonehaugh', dob: '2012-03-04' }, 'k1');
+    assert.deepEqual(
+      agreement.map((f) => f.description),
+      ['Forename: nickname, spelling variant or shortened form', 'Surname: exact match', 'Date of birth: day and month swapped'],
+    );
+    assert.ok(
+      agreement.every((f) => f.weight > 0),
+      'each agreeing field adds weight',
+    );
   });
 
   it('finds a person with forename and surname swapped, as free text or with a comma', () => {
@@ -189,6 +198,11 @@ describe('SearchIndex', () => {
       );
     }
     assert.equal(index.size, size, 'aliases are not counted as records');
+    assert.deepEqual(
+      index.agreement({ name: 'Tyler Marsh' }, 'k6').map((f) => f.description),
+      ['Forename: exact match', 'Surname: exact match'],
+      'explained under the name that found it; what was not sought is left out',
+    );
     index.upsert([{ record: { ...jayden, aliases: [] }, personId: 'person-k6' }]);
     assert.equal(
       index.search({ name: 'Tyler Marsh' }).some((h) => h.personId === 'person-k6'),

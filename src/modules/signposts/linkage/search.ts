@@ -4,6 +4,7 @@
 // month); the linkage model then scores each candidate over the fields the officer gave and nothing else, so
 // a blank field neither helps nor hurts. Hits are grouped by the person each record is linked to.
 import { COMPARISONS, compareInto } from './comparisons.js';
+import { explainPair, type Explanation } from './explain.js';
 import { compile, termFrequencyAdjustment, type LinkageModel } from './model.js';
 import { standardise, standardiseIdentifier, type PersonRecord, type StandardRecord } from './standardise.js';
 import { phoneticKey, withinOneEdit } from './strings.js';
@@ -32,6 +33,14 @@ export interface SearchHit {
   score: number;
   /** The person's matching records, best first. */
   records: { id: string; probability: number }[];
+}
+
+/** One field of a record compared with what was sought. */
+export interface FieldAgreement {
+  field: string;
+  /** For example "Date of birth: exact match". */
+  description: string;
+  weight: number;
 }
 
 export interface SearchOptions {
@@ -400,6 +409,26 @@ export class SearchIndex {
     const candidates = this.gather(lookups);
     const scored = this.score(candidates, q);
     return this.group(scored, options.limit ?? 25);
+  }
+
+  /**
+   * How a record compares with what was sought, field by field, under whichever of its names and
+   * readings of the query agree best; fields missing from either side are left out.
+   */
+  agreement(query: SearchQuery, recordId: string): FieldAgreement[] {
+    const slot = this.slotOf.get(recordId);
+    if (slot === undefined) return [];
+    const q = prepareQuery(query);
+    let best: Explanation | undefined;
+    for (const s of [slot, ...(this.aliasSlots.get(recordId) ?? [])]) {
+      const record = this.records[s];
+      if (!record) continue;
+      for (const reading of q.readings) {
+        const explained = explainPair(this.model, reading, record);
+        if (!best || explained.totalWeight > best.totalWeight) best = explained;
+      }
+    }
+    return (best?.fields ?? []).filter((f) => f.level !== 'null').map((f) => ({ field: f.field, description: f.description, weight: f.weight }));
   }
 
   /** Slots hit by the lookups, those agreeing on more (and weightier) fields first, up to the cap. */

@@ -97,6 +97,8 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
       // The demo borough's agency extracts are large: they load in the background, so the platform answers meanwhile,
       // and only once it has been up a little while, so that its start is not slowed.
       const workerStarted = Date.now();
+      // A borough-sized demo (hundreds of thousands of people) takes longer than a job's usual 15 minutes.
+      await jobs.createQueue('signposts-demo', { expireInSeconds: 4 * 3600 });
       await jobs.work<{ people: number }>('signposts-demo', {}, async ([job], { stopping }) => {
         // A job queued by a demo start is not run by a later production start on the same database.
         if (!platform.config.demo || platform.config.production) return;

@@ -51,7 +51,7 @@ const EnvSchema = z.object({
     .number({ message: 'must be a number' })
     .int('must be a whole number')
     .min(0)
-    .max(200000, 'must be at most 200000')
+    .max(600000, 'must be at most 600000')
     .default(5000),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })

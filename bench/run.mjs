@@ -13,9 +13,11 @@ const available = readdirSync(here)
   .filter((name) => name.endsWith('.mjs') && name !== self)
   .sort();
 
+// Names first, then options for the benchmarks, values included: `signposts-http --people 5000 --postgres`.
 const args = process.argv.slice(2);
-const passThrough = args.filter((a) => a.startsWith('--'));
-const named = args.filter((a) => !a.startsWith('--'));
+const firstOption = args.findIndex((a) => a.startsWith('--'));
+const named = firstOption < 0 ? args : args.slice(0, firstOption);
+const passThrough = firstOption < 0 ? [] : args.slice(firstOption);
 
 const chosen = [];
 for (const name of named) {

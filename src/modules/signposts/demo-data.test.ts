@@ -133,4 +133,19 @@ describe('demo dataset', () => {
     assert.ok(big.people >= 50_000);
     assert.ok(seconds < 10, `${seconds.toFixed(1)} s`);
   });
+
+  it('has addresses for a borough of 400,000 people: once every street name is used, names repeat in other districts', () => {
+    const large = demoDataset({ people: 400_000 });
+    assert.ok(large.people >= 400_000, `${large.people} people`);
+    const districts = new Map<string, Set<string>>();
+    for (const row of large.extracts.find((e) => e.source === 'housing')?.rows ?? []) {
+      const street = /^\d+a?\s+([^,]+),/.exec(row.property_address ?? '')?.[1];
+      const district = /^(KM\d)\s/.exec(row.postcode ?? '')?.[1];
+      if (street && district) districts.set(street, (districts.get(street) ?? new Set()).add(district));
+    }
+    assert.ok(
+      [...districts.values()].some((d) => d.size > 1),
+      'a street name in two districts',
+    );
+  });
 });

@@ -839,10 +839,20 @@ class Generator {
 
   private newStreet(queue: Address[]): void {
     let street = '';
-    do street = `${this.pick(STREET_STEMS)} ${this.pick(STREET_SUFFIXES)}`;
-    while (this.usedStreets.has(street));
-    this.usedStreets.add(street);
-    const district = `KM${this.int(1, 9)}`;
+    let district = '';
+    if (this.usedStreets.size < STREET_STEMS.length * STREET_SUFFIXES.length) {
+      do street = `${this.pick(STREET_STEMS)} ${this.pick(STREET_SUFFIXES)}`;
+      while (this.usedStreets.has(street));
+      this.usedStreets.add(street);
+      district = `KM${this.int(1, 9)}`;
+    } else {
+      // Every name is in use (a borough of a quarter of a million people or more): names repeat in other districts, as they do in large towns.
+      do {
+        street = `${this.pick(STREET_STEMS)} ${this.pick(STREET_SUFFIXES)}`;
+        district = `KM${this.int(1, 9)}`;
+      } while (this.usedStreets.has(`${street}|${district}`));
+      this.usedStreets.add(`${street}|${district}`);
+    }
     const houses = this.int(20, 140);
     let postcode = '';
     let left = 0;

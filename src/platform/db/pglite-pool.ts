@@ -7,7 +7,7 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { QueryResultLike, SqlPool, SqlClient } from './types.js';
 
 /** How long a run of queries may keep the event loop before letting other work in. */
-const MAX_TURN_MS = 20;
+const MAX_TURN_MS = 100;
 
 /**
  * Makes PGlite look like a node-postgres pool so Kysely's PostgresDialect and

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, test } from 'node:test';
 import { staffSignsIn, useSite } from '../support/browser.js';
+import { nhsNumber } from '../support/identifiers.js';
 
 /**
  * Signposts in Chromium, with an accessibility audit of every page: a safeguarding officer gives
@@ -15,17 +16,6 @@ import { staffSignsIn, useSite } from '../support/browser.js';
 const site = useSite({ env: { BOROUGH_DEMO_SIGNPOSTS: '0' }, fresh: true });
 
 const PURPOSE = { reference: 'MASH-2026-0142', reason: 'Strategy discussion after a referral from school' };
-
-/** A ten-digit NHS number with a correct mod-11 check digit, made from a nine-digit stem. */
-function nhsNumber(stem: number): string {
-  for (let s = stem; ; s++) {
-    const nine = String(s).padStart(9, '0').slice(-9);
-    let total = 0;
-    for (let i = 0; i < 9; i++) total += Number(nine[i]) * (10 - i);
-    const check = (11 - (total % 11)) % 11;
-    if (check !== 10) return `${nine}${check}`;
-  }
-}
 
 /** Children's social care: the child the officer is asked about, his mother, and twins to tell apart. */
 function childrensSocialCare(): Record<string, string>[] {

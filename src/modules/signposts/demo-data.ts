@@ -2,7 +2,7 @@
 // at addresses in the borough, each resident known to some agencies, every agency's extract carrying the slips
 // real extracts carry (typos, nicknames, married names, old addresses, partial dates of birth). The true person
 // behind every record is kept aside so the linkage can be scored; it is never loaded into the platform.
-import { defaultNicknames, jaroWinkler, phoneticKey } from './linkage/index.js';
+import { defaultNicknames, jaroWinkler, nhsCheckDigit, phoneticKey } from './linkage/index.js';
 import { seededRandom } from './linkage/model.js';
 import { shareGroup } from './linkage/nicknames.js';
 
@@ -755,13 +755,6 @@ function validDay(p: DateParts): boolean {
   return p.d <= new Date(Date.UTC(p.y, p.m, 0)).getUTCDate();
 }
 
-function nhsCheckDigit(nine: string): number {
-  let total = 0;
-  for (let i = 0; i < 9; i++) total += Number(nine[i]) * (10 - i);
-  const check = 11 - (total % 11);
-  return check === 11 ? 0 : check;
-}
-
 const titleCase = (s: string): string => s.replace(/(^|[\s'-])([a-z])/g, (_, a: string, b: string) => a + b.toUpperCase());
 
 class Generator {
@@ -874,7 +867,7 @@ class Generator {
     for (;;) {
       const nine = String(this.pick([4, 6, 7])) + pad(this.int(0, 99_999_999), 8);
       const check = nhsCheckDigit(nine);
-      if (check === 10) continue;
+      if (check === undefined) continue;
       const nhs = nine + String(check);
       if (this.usedNhs.has(nhs)) continue;
       this.usedNhs.add(nhs);
@@ -1238,8 +1231,8 @@ const CORRUPTIONS: Corruption[] = [
     const c = l.columns.nhsNumber;
     if (!c) return false;
     const nine = `4${pad(Math.floor(Number(row[l.columns.recordId]?.replace(/\D/g, '') ?? '0') % 1e8), 8)}`;
-    const check = nhsCheckDigit(nine);
-    row[c] = nine + String((check + 1) % 10);
+    // Any last digit is wrong where no check digit is possible.
+    row[c] = nine + String(((nhsCheckDigit(nine) ?? 0) + 1) % 10);
     return true;
   },
   (row, l) => {

@@ -4,14 +4,7 @@ import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/app.js';
 import type { StaffMember } from '#modules/account/index';
 import type { Purpose, SignpostsService } from './service.js';
-
-/** An NHS number with its modulus 11 check digit, from nine digits. */
-function nhs(nine: string): string {
-  let total = 0;
-  for (let i = 0; i < 9; i++) total += Number(nine[i]) * (10 - i);
-  const check = 11 - (total % 11);
-  return nine + String(check === 11 ? 0 : check);
-}
+import { nhsNumber } from '../../../test/support/identifiers.js';
 
 const SOCIAL_CARE_HEADER =
   'person_id,forename,surname,former_surname,known_as,date_of_birth,gender,address,postcode,uprn,nhs_number,episode_id,episode_type,start_date,end_date,summary,status,social_worker,social_worker_contact,household_id,parent_person_id';
@@ -27,7 +20,7 @@ describe('Signposts', () => {
   let t: TestApp;
   let service: SignpostsService;
   const staff: Record<string, StaffMember> = {};
-  const ELLIE_NHS = nhs('943476591');
+  const ELLIE_NHS = nhsNumber(943476591);
   let cscText = '';
 
   before(async () => {

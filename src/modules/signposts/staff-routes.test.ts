@@ -5,17 +5,7 @@ import { createTestApp, pageText, type TestApp } from '../../../test/support/app
 import { signInDemoStaff, type SignedInStaff } from '../../../test/support/staff.js';
 import type { SignpostsService } from './service.js';
 import { dobText, percent, signedWeight } from './staff-routes.js';
-
-/** A ten-digit NHS number with a correct mod-11 check digit, made from a nine-digit stem. */
-function nhsNumber(stem: number): string {
-  for (let s = stem; ; s++) {
-    const nine = String(s).padStart(9, '0').slice(-9);
-    let total = 0;
-    for (let i = 0; i < 9; i++) total += Number(nine[i]) * (10 - i);
-    const check = (11 - (total % 11)) % 11;
-    if (check !== 10) return `${nine}${check}`;
-  }
-}
+import { nhsNumber } from '../../../test/support/identifiers.js';
 
 const FORENAMES = ['Olivia', 'Noah', 'Amelia', 'George', 'Isla', 'Leo', 'Ava', 'Oscar', 'Mia', 'Arthur', 'Ivy', 'Theo', 'Freya', 'Harry', 'Lily', 'Jack'];
 const SURNAMES = ['Patel', 'Nowak', 'Campbell', 'Ahmed', 'Murphy', 'Kowalski', 'Williams', 'Singh', 'Evans', 'Osei', 'Taylor', 'Brown', 'Khan', 'Walsh'];

@@ -12,7 +12,7 @@ import { explainPair, type Explanation, type FieldContribution } from './explain
 import { comparisonVectors, probabilityFromWeight, scoreWeights, train, type CandidatePairs, type LinkageModel, type TrainingOptions } from './model.js';
 import { standardise, type PersonRecord, type StandardRecord } from './standardise.js';
 
-export { isValidNhsNumber, standardise, standardiseDate, standardisePostcode } from './standardise.js';
+export { isValidNhsNumber, nhsCheckDigit, standardise, standardiseDate, standardisePostcode } from './standardise.js';
 export { boundedEditDistance, jaroWinkler, phoneticKey } from './strings.js';
 export { buildNicknameIndex, defaultNicknames } from './nicknames.js';
 export { candidatePairs, clearlyDifferent, cluster, DEFAULT_BLOCKING_RULES, likelySiblings };

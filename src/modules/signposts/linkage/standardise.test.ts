@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidNhsNumber, nameTokens, standardise, standardiseDate, standardiseIdentifier, standardisePostcode } from './standardise.js';
+import { isValidNhsNumber, nameTokens, nhsCheckDigit, standardise, standardiseDate, standardiseIdentifier, standardisePostcode } from './standardise.js';
 
 describe('nameTokens', () => {
   it('lower-cases, strips accents, punctuation and titles', () => {
@@ -87,5 +87,18 @@ describe('isValidNhsNumber', () => {
     assert.ok(!isValidNhsNumber('9434765918'));
     assert.ok(!isValidNhsNumber('94347659'));
     assert.ok(!isValidNhsNumber('abcdefghij'));
+  });
+});
+
+describe('nhsCheckDigit', () => {
+  it('gives the modulus 11 check digit, 0 for 11, and none for 10', () => {
+    assert.equal(nhsCheckDigit('943476591'), 9);
+    // 4,0,0,0,0,0,0,0,1: weighted sum 42, 11 - 42 % 11 = 2.
+    assert.equal(nhsCheckDigit('400000001'), 2);
+    // Weighted sum 44: 11 - 0 = 11, written as 0.
+    assert.equal(nhsCheckDigit('400000002'), 0);
+    // Weighted sum 12: 11 - 1 = 10, which no NHS number has.
+    assert.equal(nhsCheckDigit('000000006'), undefined);
+    assert.equal(isValidNhsNumber('0000000060'), false);
   });
 });

@@ -148,15 +148,19 @@ export function standardiseIdentifier(raw: string | undefined): string {
   return raw ? raw.toUpperCase().replace(/[\s-]/g, '') : '';
 }
 
+/** The modulus 11 check digit of an NHS number's first nine digits; none when it would be 10 (such numbers are never issued). */
+export function nhsCheckDigit(nine: string): number | undefined {
+  let total = 0;
+  for (let i = 0; i < 9; i++) total += Number(nine[i]) * (10 - i);
+  const check = 11 - (total % 11);
+  if (check === 10) return undefined;
+  return check === 11 ? 0 : check;
+}
+
 /** NHS numbers: ten digits whose last is the modulus 11 check digit of the first nine. */
 export function isValidNhsNumber(raw: string): boolean {
   const s = raw.replace(/\s/g, '');
-  if (!/^\d{10}$/.test(s)) return false;
-  let total = 0;
-  for (let i = 0; i < 9; i++) total += Number(s[i]) * (10 - i);
-  const check = 11 - (total % 11);
-  if (check === 10) return false;
-  return (check === 11 ? 0 : check) === Number(s[9]);
+  return /^\d{10}$/.test(s) && nhsCheckDigit(s) === Number(s[9]);
 }
 
 const STREET_WORDS: Record<string, string> = {

@@ -210,11 +210,20 @@ export function linkIncoming(
     personOfCluster.set(c, keep);
     for (const other of sorted.slice(1)) merges.set(other, keep);
   }
+  // A changed record that joins nobody else stays the person it was, unless another record still is that person.
+  const held = new Set(otherPeople);
+  const taken = new Set(personOfCluster.values());
   let newPeople = 0;
   const personOf = arriving.map((_, i) => {
     const c = grouped.clusterOf[i] as number;
     let person = personOfCluster.get(c);
-    if (person === undefined) personOfCluster.set(c, (person = `new:${newPeople++}`));
+    if (person === undefined) {
+      const existingId = incoming[i]?.existingId;
+      const before = existingId === undefined ? undefined : matcher.records.get(existingId)?.stored.personId;
+      person = before !== undefined && !held.has(before) && !taken.has(before) ? before : `new:${newPeople++}`;
+      taken.add(person);
+      personOfCluster.set(c, person);
+    }
     return person;
   });
   const review = grouped.review

@@ -269,4 +269,38 @@ describe('Signposts', () => {
     const purged = await service.purgeExpired();
     assert.deepEqual(purged, { schools: 1 });
   });
+
+  test('a later extract updates a changed record in place, replaces its events, and adds the new ones', async () => {
+    const idOf = async (recordId: string) =>
+      (await db().selectFrom('signposts_records').select('id').where('record_id', '=', recordId).executeTakeFirstOrThrow()).id;
+    const eventsOf = async (recordId: string) =>
+      (
+        await db()
+          .selectFrom('signposts_events')
+          .innerJoin('signposts_records', 'signposts_records.id', 'signposts_events.record_pk')
+          .select('signposts_events.summary')
+          .where('signposts_records.record_id', '=', recordId)
+          .execute()
+      ).map((e) => e.summary);
+    const load = (fileName: string, rows: string[]) =>
+      service.ingest({ source: 'schools', text: [SCHOOLS_HEADER, ...rows].join('\n'), format: 'csv', fileName, via: 'api', loadedBy: 'School census' });
+    const first = await load('schools-1.csv', [
+      'P-90,Maisie,,Brook,21/06/2016,Female,"8 Quarry Close, Kingsmere",KM3 1EF,C123456789012,E-9,Attendance below 90%,2025-09-01,,Attendance 86% this term,open,Ms Rahman,0161 496 0222',
+    ]);
+    assert.equal(first.added, 1);
+    const p90 = await idOf('P-90');
+    const maisie = await personOf('schools', 'P-90');
+    const loaded = await load('schools-2.csv', [
+      'P-90,Maisie,,Brook,21/06/2016,Female,"8 Quarry Close, Kingsmere",KM3 1EF,C123456789012,E-10,Fixed-term exclusion,2025-11-03,2025-11-05,Excluded for three days,closed,Ms Rahman,0161 496 0222',
+      'P-91,Noah,,Okafor,12/07/2013,Male,"3 Weir Road, Kingsmere",KM2 4CD,B123456789012,E-3,Attendance below 90%,2025-09-01,,Attendance 88% this term,open,Mr Singh,0161 496 0223',
+    ]);
+    assert.equal(loaded.status, 'loaded');
+    assert.equal(loaded.changed, 1, 'P-90 changed');
+    assert.equal(loaded.added, 1, 'P-91 is new');
+    assert.equal(await idOf('P-90'), p90, 'the changed record keeps its id');
+    assert.equal(await personOf('schools', 'P-90'), maisie, 'and its person');
+    assert.deepEqual(await eventsOf('P-90'), ['Excluded for three days']);
+    assert.deepEqual(await eventsOf('P-91'), ['Attendance 88% this term']);
+    assert.notEqual(await personOf('schools', 'P-91'), maisie);
+  });
 });

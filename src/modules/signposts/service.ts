@@ -278,20 +278,25 @@ export function createSignpostsService(deps: SignpostsDeps) {
       // with a model trained on them all: links made with the old model would otherwise stay.
       outgrown = needsTraining(linker.trainedOn, linker.records.size + arriving.length);
       const linked = linkIncoming(linker, incoming, decisions);
-      const ids = await repo.newPeople(tx, linked.newPeople);
-      const personOf = linked.personOf.map((p) => (p.startsWith('new:') ? (ids[Number(p.slice(4))] as number) : Number(p)));
+      const newIds = await repo.newPeople(tx, linked.newPeople);
+      const personOf = linked.personOf.map((p) => (p.startsWith('new:') ? (newIds[Number(p.slice(4))] as number) : Number(p)));
       const review: ReviewOut[] = linked.review;
       const merges = new Map<number, number>();
       for (const [from, to] of linked.merges) merges.set(Number(from), Number(to));
       const idOfNew = new Map<string, number>();
-      let added = 0;
+      const ids = await repo.saveRecords(
+        tx,
+        source.code,
+        loadId,
+        arriving.map((a, i) => ({ record: a.record, hash: a.hash, personId: personOf[i] as number, existingId: a.existingId })),
+      );
+      const moved = new Map<number, number>();
       for (const [i, a] of arriving.entries()) {
-        const person = personOf[i] as number;
-        const id = await repo.saveRecord(tx, source.code, a.record, a.hash, loadId, person, a.existingId);
-        if (!a.existingId) added++;
-        idOfNew.set(`new:${i}`, id);
-        if (a.existingId && a.personId !== person) await repo.movePeople(tx, new Map([[id, person]]));
+        idOfNew.set(`new:${i}`, ids[i] as number);
+        if (a.existingId && a.personId !== personOf[i]) moved.set(a.existingId, personOf[i] as number);
       }
+      await repo.movePeople(tx, moved);
+      const added = arriving.filter((a) => !a.existingId).length;
       for (const [from, to] of merges) await tx.updateTable('signposts_records').set({ person_id: to }).where('person_id', '=', from).execute();
       const resolve = (id: string): number => idOfNew.get(id) ?? Number(id);
       await repo.saveReview(

@@ -26,13 +26,13 @@ const people = argument('people', 50_000);
 const seed = argument('seed', 20261201);
 const examples = argument('examples', 0);
 
-function timed(fn) {
+async function timed(fn) {
   const start = performance.now();
-  const value = fn();
+  const value = await fn();
   return { value, seconds: (performance.now() - start) / 1000 };
 }
 
-const generated = timed(() => demoDataset({ people, seed }));
+const generated = await timed(() => demoDataset({ people, seed }));
 const data = generated.value;
 const config = loadSignpostsConfig(path.join(root, 'council'), new Set([...Object.keys(ROLES), 'safeguarding-lead']));
 const sources = new Map(config.sources.map((s) => [s.code, s]));
@@ -42,7 +42,7 @@ let rejectedRows = 0;
 let rejectedRecords = 0;
 const records = [];
 const bySource = [];
-const mapping = timed(() => {
+const mapping = await timed(() => {
   for (const extract of data.extracts) {
     const source = sources.get(extract.source);
     const { records: mapped, problems } = mapExtract(source, extract.rows);
@@ -56,7 +56,7 @@ const mapping = timed(() => {
 });
 
 const prepared = linkage.prepare(records);
-const linked = timed(() => linkage.dedupe(prepared));
+const linked = await timed(() => linkage.dedupe(prepared));
 const { clusters, review } = linked.value;
 const personOf = (id) => data.truth.get(id);
 const pairs = (n) => (n * (n - 1)) / 2;
@@ -124,7 +124,7 @@ const wrong = wrongJoins(linked.value);
 
 // A reference: the same scoring and clustering with m and the prior counted from the truth instead of
 // learnt without labels, which separates what training gets wrong from what the model cannot tell apart.
-const reference = timed(() => {
+const reference = await timed(() => {
   const trained = linked.value.model;
   const candidates = linkage.candidatePairs(prepared, undefined);
   const levels = comparisonVectors(prepared, prepared, candidates);
@@ -188,14 +188,14 @@ console.log(`twin pairs ${data.twins.length}: merged automatically ${twinsMerged
 // As the platform loads them: each extract in turn linked incrementally against the people already known;
 // when the records outgrow what the model learned from, the load is followed by a full re-link with a model
 // trained on them all, as an ingest does.
-const incremental = timed(() => {
+const incremental = await timed(async () => {
   let known = matcher.buildMatcher([], undefined);
   let nextPerson = 0;
   let relinks = 0;
   for (const extract of data.extracts) {
     const arriving = records.filter((r) => r.id.startsWith(`${extract.source}/`)).map((person) => ({ person }));
     const outgrown = matcher.needsTraining(known.trainedOn, known.records.size + arriving.length);
-    const linked = matcher.linkIncoming(known, arriving, []);
+    const linked = await matcher.linkIncoming(known, arriving, []);
     const base = nextPerson;
     nextPerson += linked.newPeople;
     const stored = arriving.map((a, i) => {

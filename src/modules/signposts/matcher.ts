@@ -8,7 +8,7 @@ import {
   likelySiblings,
   dedupe,
   prepare,
-  scorePairs,
+  scorePairsInTurns,
   SearchIndex,
   standardise,
   trainModel,
@@ -109,12 +109,12 @@ export interface IncomingLinks {
  * other, with the current model. Only the records the arrivals could match take part, so a load of a few
  * hundred records against a million costs a few hundred blocks, not a re-link.
  */
-export function linkIncoming(
+export async function linkIncoming(
   matcher: Matcher,
   incoming: readonly { person: PersonRecord; existingId?: string }[],
   decisions: readonly Decision[],
   options: { threshold?: number; reviewThreshold?: number } = {},
-): IncomingLinks {
+): Promise<IncomingLinks> {
   const arriving = prepare(incoming.map((r, i) => ({ ...r.person, id: r.existingId ?? `new:${i}` })));
   const changing = new Set(incoming.flatMap((r) => (r.existingId ? [r.existingId] : [])));
   const others: StandardRecord[] = [];
@@ -124,8 +124,8 @@ export function linkIncoming(
     others.push(standard);
     otherPeople.push(stored.personId);
   }
-  const within = scorePairs(matcher.model, arriving, arriving, candidatePairs(arriving, undefined));
-  const across = others.length > 0 ? scorePairs(matcher.model, arriving, others, candidatePairs(arriving, others)) : undefined;
+  const within = await scorePairsInTurns(matcher.model, arriving, arriving, candidatePairs(arriving, undefined));
+  const across = others.length > 0 ? await scorePairsInTurns(matcher.model, arriving, others, candidatePairs(arriving, others)) : undefined;
 
   // The records taking part: the arrivals, then each existing record they could match.
   const nodes: StandardRecord[] = [...arriving];
@@ -240,10 +240,12 @@ export interface Relinked {
   review: ReviewOut[];
 }
 
-/** Every record from scratch: trains the model again and clusters everything, with staff decisions applied. */
-export function relinkAll(records: readonly StoredRecord[], decisions: readonly Decision[]): Relinked {
-  // Too few records to learn from: the starter model links them.
-  const model = records.length < MIN_TRAINING_RECORDS ? starterModel() : undefined;
+/**
+ * Every record from scratch: trains the model again and clusters everything, with staff decisions applied.
+ * Too few records to learn from are linked with the starter model, or with `fixedModel` when given.
+ */
+export function relinkAll(records: readonly StoredRecord[], decisions: readonly Decision[], fixedModel?: LinkageModel): Relinked {
+  const model = fixedModel ?? (records.length < MIN_TRAINING_RECORDS ? starterModel() : undefined);
   const list = prepare(records.map((r) => ({ ...r.person, id: r.id })));
   const position = new Map(list.map((r, i) => [r.id, i]));
   const confirmed: [number, number][] = [];

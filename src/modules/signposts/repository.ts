@@ -7,6 +7,12 @@ export type SignpostsDb = Kysely<SignpostsTables>;
 export type RecordRow = Selectable<SignpostsRecordsTable>;
 export type LoadRow = Selectable<SignpostsLoadsTable>;
 export type LinkRow = Selectable<SignpostsLinksTable>;
+/** A stored record of a source as a load compares it: its id, content hash and person. */
+export interface ExistingRecord {
+  id: number;
+  hash: string;
+  personId: number;
+}
 export type EventRow = Selectable<SignpostsTables['signposts_events']>;
 
 /** The columns the matcher needs, for every record at once. */
@@ -84,6 +90,11 @@ export function createSignpostsRepository(db: SignpostsDb) {
       }
     },
 
+    /** Holds the source until the transaction ends, so that two loads of one source write one after the other. */
+    async lockSource(tx: SignpostsDb, source: string): Promise<void> {
+      await tx.selectFrom('signposts_sources').select('code').where('code', '=', source).forUpdate().execute();
+    },
+
     lastLoad(tx: SignpostsDb, source: string): Promise<LoadRow | undefined> {
       return tx
         .selectFrom('signposts_loads')
@@ -121,8 +132,8 @@ export function createSignpostsRepository(db: SignpostsDb) {
     },
 
     /** Records of a source by their source ids, with their content hash to spot the unchanged. */
-    async existing(tx: SignpostsDb, source: string, recordIds: readonly string[]): Promise<Map<string, { id: number; hash: string; personId: number }>> {
-      const found = new Map<string, { id: number; hash: string; personId: number }>();
+    async existing(tx: SignpostsDb, source: string, recordIds: readonly string[]): Promise<Map<string, ExistingRecord>> {
+      const found = new Map<string, ExistingRecord>();
       for (let i = 0; i < recordIds.length; i += 5000) {
         const rows = await tx
           .selectFrom('signposts_records')

@@ -303,4 +303,22 @@ describe('Signposts', () => {
     assert.deepEqual(await eventsOf('P-91'), ['Attendance 88% this term']);
     assert.notEqual(await personOf('schools', 'P-91'), maisie);
   });
+  test('two loads of one source at the same time both land: the later is linked again against what the first wrote', async () => {
+    const load = (fileName: string, rows: string[]) =>
+      service.ingest({ source: 'schools', text: [SCHOOLS_HEADER, ...rows].join('\n'), format: 'csv', fileName, via: 'api', loadedBy: 'School census' });
+    const ava =
+      'P-95,Ava,,Lindqvist,02/02/2014,Female,"5 Orchard Row, Kingsmere",KM4 2GH,D123456789012,E-20,Attendance below 90%,2025-09-01,,Attendance 82% this term,open,Ms Rahman,0161 496 0222';
+    const [first, second] = await Promise.all([
+      load('schools-a.csv', [ava]),
+      load('schools-b.csv', [
+        ava,
+        'P-96,Jacob,,Lindqvist,30/11/2011,Male,"5 Orchard Row, Kingsmere",KM4 2GH,K907654321098,E-21,Attendance below 90%,2025-09-01,,Attendance 85% this term,open,Ms Rahman,0161 496 0222',
+      ]),
+    ]);
+    assert.deepEqual([first.status, second.status], ['loaded', 'loaded']);
+    assert.equal(first.added + second.added, 2, 'Ava once, Jacob once');
+    const stored = await db().selectFrom('signposts_records').select(['record_id', 'person_id']).where('record_id', 'in', ['P-95', 'P-96']).execute();
+    assert.deepEqual(stored.map((r) => r.record_id).sort(), ['P-95', 'P-96']);
+    assert.notEqual(stored[0]?.person_id, stored[1]?.person_id, 'brother and sister are two people');
+  });
 });

@@ -12,7 +12,6 @@ import {
   linkIncoming,
   MIN_TRAINING_RECORDS,
   needsTraining,
-  relinkAll,
   updateMatcher,
   type Decision,
   type Matcher,
@@ -29,7 +28,16 @@ import {
   type Source,
   type SourceRecord,
 } from './model/sources.js';
-import { createSignpostsRepository, type EventRow, type LinkageRow, type LoadRow, type RecordRow, type SignpostsDb } from './repository.js';
+import { relinkOffThread } from './relink-worker.js';
+import {
+  createSignpostsRepository,
+  type EventRow,
+  type ExistingRecord,
+  type LinkageRow,
+  type LoadRow,
+  type RecordRow,
+  type SignpostsDb,
+} from './repository.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** Break-glass access lasts for the working day it was asked for. */
@@ -124,7 +132,8 @@ export interface SignpostsDeps {
 
 export function createSignpostsService(deps: SignpostsDeps) {
   const { platform, config } = deps;
-  const repo = createSignpostsRepository(platform.database.db as unknown as SignpostsDb);
+  const db = platform.database.db as unknown as SignpostsDb;
+  const repo = createSignpostsRepository(db);
   const sources = new Map(config.sources.map((s) => [s.code, s]));
   let matcher: { version: number; value: Matcher } | undefined;
   let building: Promise<Matcher | undefined> | undefined;
@@ -191,6 +200,14 @@ export function createSignpostsService(deps: SignpostsDeps) {
   const decisionsOf = async (executor?: SignpostsDb): Promise<Decision[]> =>
     (await repo.decisions(executor)).map((d) => ({ a: String(d.record_a), b: String(d.record_b), status: d.status as Decision['status'] }));
 
+  /** Whether two readings of a source's records agree on every id, content and person. */
+  const sameRecords = (a: ReadonlyMap<string, ExistingRecord>, b: ReadonlyMap<string, ExistingRecord>): boolean =>
+    a.size === b.size &&
+    [...a].every(([recordId, x]) => {
+      const y = b.get(recordId);
+      return y !== undefined && y.id === x.id && y.hash === x.hash && y.personId === x.personId;
+    });
+
   async function ingest(input: {
     source: string;
     text: string;
@@ -198,6 +215,8 @@ export function createSignpostsService(deps: SignpostsDeps) {
     fileName: string;
     via: 'command line' | 'api';
     loadedBy: string;
+    /** Ends a re-link the load sets off when the platform stops; the load itself is already committed. */
+    stopping?: AbortSignal;
   }): Promise<LoadSummary> {
     const source = sourceOf(input.source);
     const checksum = createHash('sha256').update(input.text).digest('hex');
@@ -229,10 +248,34 @@ export function createSignpostsService(deps: SignpostsDeps) {
     }
     const { records, problems } = mapExtract(source, parsed.rows, parsed.firstRow);
     const hashed = records.map((record) => ({ record, hash: createHash('sha256').update(JSON.stringify(record)).digest('hex') }));
-    // Linking reads the matcher before the transaction: the embedded database has one connection.
+    // The matcher is read before the transaction: the embedded database has one connection.
     const known = await currentMatcher();
     const versionBefore = matcher?.version;
     const decisions = await decisionsOf();
+    const linker = known ?? buildMatcher([], undefined);
+    /** Which records arrive (new or changed) and whom each joins, against the source's records as `executor` sees them. */
+    async function plan(executor: SignpostsDb) {
+      const existing = await repo.existing(
+        executor,
+        source.code,
+        records.map((r) => r.recordId),
+      );
+      const arriving: { record: SourceRecord; hash: string; existingId?: number; personId?: number }[] = [];
+      const unchanged: number[] = [];
+      for (const { record, hash } of hashed) {
+        const found = existing.get(record.recordId);
+        if (found && found.hash === hash) unchanged.push(found.id);
+        else arriving.push(found ? { record, hash, existingId: found.id, personId: found.personId } : { record, hash });
+      }
+      // The matcher knows records by their id as text; arrivals not yet stored are `new:<n>`.
+      const incoming = arriving.map((a) => ({ person: linkageRecord(source.code, a.record), ...(a.existingId ? { existingId: String(a.existingId) } : {}) }));
+      const linked = arriving.length > 0 ? await linkIncoming(linker, incoming, decisions) : undefined;
+      return { existing, arriving, unchanged, incoming, linked };
+    }
+    // Linking is most of a large load's work. It is done before the transaction, giving way to requests as it goes, and
+    // done again inside only if the source's records changed meanwhile (another load of the same source).
+    const previous = await repo.lastLoad(db, source.code);
+    let planned = previous && previous.checksum === checksum ? undefined : await plan(db);
     let applied: { stored: StoredRecord[]; merges: Map<string, string> } | undefined;
     let outgrown = false;
     const summary = await repo.transaction(async (tx) => {
@@ -249,6 +292,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
         loaded_by: input.loadedBy,
         started_at: startedAt,
       };
+      await repo.lockSource(tx, source.code);
       const last = await repo.lastLoad(tx, source.code);
       if (last && last.checksum === checksum) {
         const loadId = await repo.insertLoad(tx, { ...base, status: 'unchanged', added: 0, changed: 0 });
@@ -256,28 +300,19 @@ export function createSignpostsService(deps: SignpostsDeps) {
         return { loadId, added: 0, changed: 0, status: 'unchanged' as const };
       }
       const loadId = await repo.insertLoad(tx, { ...base, status: 'loaded', added: 0, changed: 0 });
-      const existing = await repo.existing(
+      const now = await repo.existing(
         tx,
         source.code,
         records.map((r) => r.recordId),
       );
-      const arriving: { record: SourceRecord; hash: string; existingId?: number; personId?: number }[] = [];
-      const unchanged: number[] = [];
-      for (const { record, hash } of hashed) {
-        const found = existing.get(record.recordId);
-        if (found && found.hash === hash) unchanged.push(found.id);
-        else arriving.push(found ? { record, hash, existingId: found.id, personId: found.personId } : { record, hash });
-      }
+      if (!planned || !sameRecords(planned.existing, now)) planned = await plan(tx);
+      const { arriving, unchanged, incoming, linked } = planned;
       await repo.touch(tx, unchanged, loadId);
-      if (arriving.length === 0) return { loadId, added: 0, changed: 0, status: 'loaded' as const };
+      if (!linked) return { loadId, added: 0, changed: 0, status: 'loaded' as const };
 
-      // The matcher knows records by their id as text; arrivals not yet stored are `new:<n>`.
-      const incoming = arriving.map((a) => ({ person: linkageRecord(source.code, a.record), ...(a.existingId ? { existingId: String(a.existingId) } : {}) }));
-      const linker = known ?? buildMatcher([], undefined);
       // When the records have outgrown what the model learned from, the load is followed by a full re-link
       // with a model trained on them all: links made with the old model would otherwise stay.
       outgrown = needsTraining(linker.trainedOn, linker.records.size + arriving.length);
-      const linked = linkIncoming(linker, incoming, decisions);
       const newIds = await repo.newPeople(tx, linked.newPeople);
       const personOf = linked.personOf.map((p) => (p.startsWith('new:') ? (newIds[Number(p.slice(4))] as number) : Number(p)));
       const review: ReviewOut[] = linked.review;
@@ -337,7 +372,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
       const after = await repo.version();
       matcher = after === versionBefore + (applied ? 1 : 0) ? { version: after, value: known } : undefined;
     } else matcher = undefined;
-    if (outgrown) await relink();
+    if (outgrown) await relink({ stopping: input.stopping });
     return {
       loadId: summary.loadId,
       source: source.code,
@@ -352,12 +387,12 @@ export function createSignpostsService(deps: SignpostsDeps) {
   }
 
   /** Re-links every record from scratch with a freshly trained model, keeping person ids where people survive. */
-  async function relink(): Promise<{ records: number; people: number; review: number }> {
+  async function relink(opts: { stopping?: AbortSignal } = {}): Promise<{ records: number; people: number; review: number }> {
     const rows = await repo.allForLinkage();
     if (rows.length === 0) return { records: 0, people: 0, review: 0 };
     const stored = rows.map(storedOf);
     const decisions = await decisionsOf();
-    const relinked = relinkAll(stored, decisions);
+    const relinked = await relinkOffThread(stored, decisions, opts.stopping);
     const { personOf, newPeople } = keepPersonIds(stored, relinked.clusterOf);
     await repo.transaction(async (tx) => {
       const ids = await repo.newPeople(tx, newPeople);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dedupe, explain, link, recordsFromCsv, scorePairs, trainModel, type PersonRecord } from './index.js';
+import { candidatePairs, dedupe, explain, link, prepare, recordsFromCsv, scorePairs, scorePairsInTurns, trainModel, type PersonRecord } from './index.js';
 import { parseCsv } from './csv.js';
 import { syntheticPerson, syntheticResidents } from './synthetic.js';
 
@@ -127,6 +127,22 @@ describe('link, scorePairs and explain', () => {
     assert.ok(Math.abs(must(scored.weight[0]) - explanation.totalWeight) < 1e-9);
     assert.ok(Math.abs(must(scored.probability[0]) - explanation.probability) < 1e-12);
     assert.equal(explanation.leftId, must(a[0]).id);
+  });
+
+  it('scores a slice at a time, the same as all at once, letting other work run between slices', async () => {
+    const model = trainModel(a, { linkWith: b });
+    const left = prepare(a);
+    const right = prepare(b);
+    const pairs = candidatePairs(left, right);
+    assert.ok(pairs.left.length > 100, `${pairs.left.length} candidate pairs, several slices of 25`);
+    let otherWorkRan = false;
+    setImmediate(() => (otherWorkRan = true));
+    const inTurns = scorePairsInTurns(model, left, right, pairs, 25).then((scored) => ({ scored, otherWorkRan }));
+    const whole = scorePairs(model, left, right, pairs);
+    const { scored, otherWorkRan: ranBeforeTheEnd } = await inTurns;
+    assert.deepEqual(scored.weight, whole.weight);
+    assert.deepEqual(scored.probability, whole.probability);
+    assert.ok(ranBeforeTheEnd, 'work queued before scoring began ran before scoring ended');
   });
 });
 

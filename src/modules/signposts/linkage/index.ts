@@ -69,6 +69,24 @@ export function scorePairs(model: LinkageModel, left: Records, right: Records, c
   return { left: pairs.left, right: pairs.right, weight, probability };
 }
 
+/**
+ * scorePairs a slice at a time, letting other work on the thread run between slices: for a caller that shares
+ * its thread with requests, such as a large load linked inside the platform.
+ */
+export async function scorePairsInTurns(model: LinkageModel, left: Records, right: Records, candidates: CandidatePairs, slice = 50_000): Promise<ScoredPairs> {
+  const n = candidates.left.length;
+  const weight = new Float64Array(n);
+  const probability = new Float64Array(n);
+  for (let from = 0; from < n; from += slice) {
+    const to = Math.min(n, from + slice);
+    const part = scorePairs(model, left, right, { left: candidates.left.subarray(from, to), right: candidates.right.subarray(from, to) });
+    weight.set(part.weight, from);
+    probability.set(part.probability, from);
+    if (to < n) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { left: candidates.left, right: candidates.right, weight, probability };
+}
+
 /** Blocks once, compares once, and uses the same comparisons to train (unless a model is given) and score. */
 function trainAndScore(
   left: readonly StandardRecord[],

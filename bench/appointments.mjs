@@ -99,7 +99,7 @@ async function rush(label, env) {
   let platform;
   try {
     progress(`${label}: starting the platform`);
-    platform = await startPlatform({ dataDir, env: { BOROUGH_DEMO_REPORTS: '0', BOROUGH_TRUSTED_PROXIES: '127.0.0.1', ...env } });
+    platform = await startPlatform({ dataDir, env: { BOROUGH_DEMO_REPORTS: '0', BOROUGH_DEMO_SIGNPOSTS: '0', BOROUGH_TRUSTED_PROXIES: '127.0.0.1', ...env } });
     const starts = await offeredStarts(platform.port, SLOTS);
     if (starts.length < SLOTS) throw new Error(`only ${starts.length} start times offered`);
     progress(`${label}: ${CLIENTS} browsers racing for ${SLOTS} slots`);
@@ -224,6 +224,7 @@ async function availabilityFigures() {
     BOROUGH_DATA_DIR: dataDir,
     BOROUGH_COUNCIL_DIR: councilDir,
     BOROUGH_DEMO_REPORTS: '0',
+    BOROUGH_DEMO_SIGNPOSTS: '0',
     LOG_LEVEL: 'warn',
   });
   const database = await openDatabase({ dataDir: path.join(dataDir, 'pgdata') });

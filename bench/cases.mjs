@@ -871,7 +871,14 @@ export async function openSeeded(backend, { dataDir, url }, shared) {
     importDist('services.js'),
     importDist('platform/lock/index.js'),
   ]);
-  const env = { NODE_ENV: 'test', BOROUGH_DEMO: 'true', BOROUGH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(url ? { DATABASE_URL: url } : {}) };
+  const env = {
+    NODE_ENV: 'test',
+    BOROUGH_DEMO: 'true',
+    BOROUGH_DEMO_SIGNPOSTS: '0',
+    BOROUGH_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...(url ? { DATABASE_URL: url } : {}),
+  };
   const config = loadConfig(env);
   const lock = url ? undefined : lockDataFolder(dataDir);
   const database = await openDatabase({ url, dataDir: url ? undefined : path.join(dataDir, 'pgdata') });
@@ -1174,7 +1181,14 @@ async function pagePhase(backend, { dataDir, url, pgStatStatements }, plan) {
     dataDir,
     timeoutMs: 180_000,
     // Templates compiled once as in production; the test configuration lets demo staff sign in.
-    env: { NODE_ENV: 'test', BOROUGH_DEMO: 'true', LOG_LEVEL: 'warn', SESSION_SECRET: randomBytes(32).toString('hex'), ...(url ? { DATABASE_URL: url } : {}) },
+    env: {
+      NODE_ENV: 'test',
+      BOROUGH_DEMO: 'true',
+      BOROUGH_DEMO_SIGNPOSTS: '0',
+      LOG_LEVEL: 'warn',
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      ...(url ? { DATABASE_URL: url } : {}),
+    },
   });
   progress(`  ${platform.startMs} ms`);
   const browser = new StaffBrowser(platform.port);

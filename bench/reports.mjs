@@ -101,7 +101,7 @@ function assetsGeoJson({ rings, box }, random) {
 async function runCli(dataDir, cliArgs) {
   const child = spawnTracked(process.execPath, [path.join(projectRoot, 'bin/borough.js'), ...cliArgs], {
     cwd: projectRoot,
-    env: { ...process.env, BOROUGH_DATA_DIR: dataDir, BOROUGH_DEMO: 'true', NODE_ENV: 'development', LOG_LEVEL: 'warn' },
+    env: { ...process.env, BOROUGH_DATA_DIR: dataDir, BOROUGH_DEMO: 'true', BOROUGH_DEMO_SIGNPOSTS: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn' },
   });
   const code = await new Promise((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`borough ${cliArgs.join(' ')} exited with ${code}:\n${child.output()}`);
@@ -395,7 +395,7 @@ async function main() {
   try {
     const dataDir = path.join(tmp, 'data');
     progress('starting the platform with the demo council (and its demo reports)');
-    let platform = await startPlatform({ dataDir, timeoutMs: 300_000 });
+    let platform = await startPlatform({ dataDir, timeoutMs: 300_000, env: { BOROUGH_DEMO_SIGNPOSTS: '0' } });
     const boundary = await boundaryOf(platform.port);
     await stopChild(platform.child);
     progress(`importing ${ASSETS.toLocaleString('en-GB')} street assets`);
@@ -404,7 +404,7 @@ async function main() {
     const t0 = performance.now();
     await runCli(dataDir, ['import', 'assets', file]);
     const importMs = Math.round(performance.now() - t0);
-    platform = await startPlatform({ dataDir, timeoutMs: 300_000 });
+    platform = await startPlatform({ dataDir, timeoutMs: 300_000, env: { BOROUGH_DEMO_SIGNPOSTS: '0' } });
     const { port } = platform;
 
     progress('timing the map GeoJSON');

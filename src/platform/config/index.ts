@@ -52,7 +52,7 @@ const EnvSchema = z.object({
     .int('must be a whole number')
     .min(0)
     .max(600000, 'must be at most 600000')
-    .default(5000),
+    .default(50000),
   BOROUGH_FORM_DRAFT_DAYS: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')

@@ -189,7 +189,7 @@ console.log(`twin pairs ${data.twins.length}: merged automatically ${twinsMerged
 // when the records outgrow what the model learned from, the load is followed by a full re-link with a model
 // trained on them all, as an ingest does.
 const incremental = await timed(async () => {
-  let known = matcher.buildMatcher([], undefined);
+  let known = await matcher.buildMatcher([], undefined);
   let nextPerson = 0;
   let relinks = 0;
   for (const extract of data.extracts) {
@@ -213,7 +213,7 @@ const incremental = await timed(async () => {
         return { ...r, personId: p.startsWith('new:') ? String(nextPerson + Number(p.slice(4))) : p };
       });
       nextPerson += renamed.length;
-      known = matcher.buildMatcher(renamed, all.length >= matcher.MIN_TRAINING_RECORDS ? { model: relinked.model, records: all.length } : undefined);
+      known = await matcher.buildMatcher(renamed, all.length >= matcher.MIN_TRAINING_RECORDS ? { model: relinked.model, records: all.length } : undefined);
     }
   }
   return { clusters: [...known.records.values()].map((r) => ({ id: r.stored.id, cluster: Number(r.stored.personId) })), relinks };

@@ -15,6 +15,8 @@ import { registerSignpostsRoutes } from './staff-routes.js';
 
 /** How long after the worker starts the demo borough's extracts begin to load. */
 const DEMO_LOAD_DELAY_MS = 10_000;
+/** How long after the web process is ready the matcher is built, ahead of the first search. */
+const WARM_DELAY_MS = 10_000;
 
 export { signpostsMigrations } from './migrations.js';
 export { UnknownSource, type SignpostsService, type LoadSummary, type Purpose } from './service.js';
@@ -82,7 +84,6 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
         throw error;
       }
     }
-    service.releaseMatcher();
     return data.people;
   }
 
@@ -112,7 +113,10 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
         if (!platform.config.demo || platform.config.production) return;
         if (!(await waitUnlessStopping(workerStarted + DEMO_LOAD_DELAY_MS - Date.now(), stopping))) return;
         const people = await seedDemo({ people: job?.data.people ?? 0, stopping });
-        if (!stopping.aborted) platform.logger.info({ people }, 'signposts demo extracts loaded');
+        if (stopping.aborted) return;
+        // Ready for the first search, as after a restart.
+        await service.warm();
+        platform.logger.info({ people }, 'signposts demo extracts loaded');
       });
       if (platform.config.demo && !platform.config.production && platform.config.demoSignposts > 0)
         await jobs.send('signposts-demo', { people: platform.config.demoSignposts }, { singletonKey: 'signposts-demo' });
@@ -123,6 +127,16 @@ export function createSignposts(deps: SignpostsDeps): Signposts {
       async register(app: FastifyInstance) {
         registerSignpostsRoutes(app, { account, service, councilName: platform.council.profile.name });
         registerSignpostsApi(app, service, account);
+        // Building the matcher for a borough's records takes seconds to a minute; done once the platform is up,
+        // the first search after a restart does not wait for it. It gives way to requests as it goes.
+        let warming: NodeJS.Timeout | undefined;
+        app.addHook('onReady', async () => {
+          warming = setTimeout(() => {
+            service.warm().catch((err: unknown) => platform.logger.warn({ err }, 'the Signposts matcher was not built ahead of searches'));
+          }, WARM_DELAY_MS);
+          warming.unref();
+        });
+        app.addHook('onClose', async () => clearTimeout(warming));
       },
     },
   };

@@ -59,13 +59,19 @@ export function needsTraining(trainedOn: number, total: number): boolean {
   return trainedOn < MIN_TRAINING_RECORDS || total > 2 * trainedOn;
 }
 
-export function buildMatcher(records: readonly StoredRecord[], model: { model: LinkageModel; records: number } | undefined): Matcher {
-  const standard = records.map((r) => standardise({ ...r.person, id: r.id }));
+/** Records standardised and indexed per slice: a borough's million takes tens of seconds, and requests go between slices. */
+const BUILD_SLICE = 5000;
+
+export async function buildMatcher(records: readonly StoredRecord[], model: { model: LinkageModel; records: number } | undefined): Promise<Matcher> {
   const trained = model?.model ?? starterModel();
   const index = new SearchIndex(trained);
-  index.upsert(standard.map((record, i) => ({ record, personId: (records[i] as StoredRecord).personId })));
   const map = new Map<string, { stored: StoredRecord; standard: StandardRecord }>();
-  records.forEach((stored, i) => map.set(stored.id, { stored, standard: standard[i] as StandardRecord }));
+  for (let from = 0; from < records.length; from += BUILD_SLICE) {
+    const slice = records.slice(from, from + BUILD_SLICE).map((stored) => ({ stored, standard: standardise({ ...stored.person, id: stored.id }) }));
+    index.upsert(slice.map(({ stored, standard }) => ({ record: standard, personId: stored.personId })));
+    for (const held of slice) map.set(held.stored.id, held);
+    if (from + BUILD_SLICE < records.length) await new Promise((resolve) => setImmediate(resolve));
+  }
   return { model: trained, trainedOn: model?.records ?? 0, records: map, index };
 }
 

@@ -186,7 +186,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
       const rows = await repo.allForLinkage();
       // Nothing loaded yet: there is no one to find.
       if (rows.length === 0) return undefined;
-      const value = buildMatcher(rows.map(storedOf), await repo.model());
+      const value = await buildMatcher(rows.map(storedOf), await repo.model());
       matcher = { version, value };
       return value;
     })();
@@ -252,7 +252,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
     const known = await currentMatcher();
     const versionBefore = matcher?.version;
     const decisions = await decisionsOf();
-    const linker = known ?? buildMatcher([], undefined);
+    const linker = known ?? (await buildMatcher([], undefined));
     /** Which records arrive (new or changed) and whom each joins, against the source's records as `executor` sees them. */
     async function plan(executor: SignpostsDb) {
       const existing = await repo.existing(
@@ -817,9 +817,9 @@ export function createSignpostsService(deps: SignpostsDeps) {
     loadProblems,
     canSee,
     recentLoads: (limit: number) => repo.recentLoads(limit),
-    /** Lets the matcher's memory go until the next search needs it (after a bulk load nobody is searching). */
-    releaseMatcher(): void {
-      matcher = undefined;
+    /** Builds the matcher ahead of the first search, so that the first officer to search after a start does not wait for it. */
+    async warm(): Promise<void> {
+      await currentMatcher();
     },
   };
 }

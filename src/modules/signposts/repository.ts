@@ -33,8 +33,29 @@ export type LinkageRow = Pick<
   | 'identifiers'
 >;
 
-/** Rows per multi-row statement: well inside the protocol's 65,535 parameters with a record's 17 columns. */
-const ROWS_PER_STATEMENT = 1000;
+/** Rows written per statement. */
+const ROWS_PER_STATEMENT = 2000;
+/** The columns a load writes, as the JSON rows it sends carry them. */
+const RECORD_COLUMNS = [
+  'source_code',
+  'record_id',
+  'person_id',
+  'forenames',
+  'surname',
+  'previous_names',
+  'aliases',
+  'dob',
+  'gender',
+  'address',
+  'postcode',
+  'uprn',
+  'identifiers',
+  'household',
+  'parent_record_id',
+  'content_hash',
+  'last_load_id',
+] as const;
+const EVENT_COLUMNS = ['record_pk', 'event_id', 'type', 'starts_on', 'ends_on', 'summary', 'status', 'professional', 'contact'] as const;
 
 const LINKAGE_COLUMNS = [
   'id',
@@ -154,10 +175,7 @@ export function createSignpostsRepository(db: SignpostsDb) {
       return rows.rows.map((r) => Number(r.id));
     },
 
-    /**
-     * Writes a load's new and changed records and replaces their events; returns each record's id, in order.
-     * New records and all events go in many rows per statement: a large extract is written in seconds, not minutes.
-     */
+    /** Writes a load's new and changed records and replaces their events; returns each record's id, in order. */
     async saveRecords(
       tx: SignpostsDb,
       source: string,
@@ -197,21 +215,30 @@ export function createSignpostsRepository(db: SignpostsDb) {
           .deleteFrom('signposts_events')
           .where('record_pk', 'in', changed.slice(i, i + ROWS_PER_STATEMENT))
           .execute();
+      // New records and all events go as one JSON parameter per statement, unpacked by the database: far quicker than
+      // binding every value of a thousand rows, and well inside any parameter limit.
       const added = items.flatMap((item, at) => (item.existingId ? [] : [at]));
       for (let i = 0; i < added.length; i += ROWS_PER_STATEMENT) {
         const batch = added.slice(i, i + ROWS_PER_STATEMENT);
-        const rows = await tx
-          .insertInto('signposts_records')
-          .values(
-            batch.map((at) => {
-              const item = items[at] as (typeof items)[number];
-              return { source_code: source, record_id: item.record.recordId, person_id: item.personId, ...valuesOf(item.record, item.hash) };
-            }),
-          )
-          .returning(['id', 'record_id'])
-          .execute();
+        const rows = batch.map((at) => {
+          const item = items[at] as (typeof items)[number];
+          const p = item.record.person;
+          return {
+            ...valuesOf(item.record, item.hash),
+            previous_names: p.previousNames,
+            aliases: p.aliases,
+            identifiers: p.identifiers,
+            source_code: source,
+            record_id: item.record.recordId,
+            person_id: item.personId,
+          };
+        });
+        const inserted = await sql<{ id: number | string; record_id: string }>`
+          INSERT INTO signposts_records (${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))})
+          SELECT ${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))} FROM jsonb_populate_recordset(NULL::signposts_records, ${JSON.stringify(rows)}::jsonb)
+          RETURNING id, record_id`.execute(tx);
         // A source's record ids are unique, so each returned row finds its place by its record id.
-        const idOf = new Map(rows.map((r) => [r.record_id, r.id]));
+        const idOf = new Map(inserted.rows.map((r) => [r.record_id, Number(r.id)]));
         for (const at of batch) ids[at] = idOf.get((items[at] as (typeof items)[number]).record.recordId) as number;
       }
       const events = items.flatMap((item, at) =>
@@ -228,10 +255,11 @@ export function createSignpostsRepository(db: SignpostsDb) {
         })),
       );
       for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT)
-        await tx
-          .insertInto('signposts_events')
-          .values(events.slice(i, i + ROWS_PER_STATEMENT))
-          .execute();
+        await sql`
+          INSERT INTO signposts_events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
+          SELECT ${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))} FROM jsonb_populate_recordset(NULL::signposts_events, ${JSON.stringify(events.slice(i, i + ROWS_PER_STATEMENT))}::jsonb)`.execute(
+          tx,
+        );
       return ids;
     },
 

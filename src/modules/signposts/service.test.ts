@@ -292,7 +292,7 @@ describe('Signposts', () => {
     const maisie = await personOf('schools', 'P-90');
     const loaded = await load('schools-2.csv', [
       'P-90,Maisie,,Brook,21/06/2016,Female,"8 Quarry Close, Kingsmere",KM3 1EF,C123456789012,E-10,Fixed-term exclusion,2025-11-03,2025-11-05,Excluded for three days,closed,Ms Rahman,0161 496 0222',
-      'P-91,Noah,,Okafor,12/07/2013,Male,"3 Weir Road, Kingsmere",KM2 4CD,B123456789012,E-3,Attendance below 90%,2025-09-01,,Attendance 88% this term,open,Mr Singh,0161 496 0223',
+      'P-91,Zoë,,O\'Kafor-Ní Bhriain,12/07/2013,Female,"3 Weir Road, Kingsmere",KM2 4CD,B123456789012,E-3,Attendance below 90%,2025-09-01,,Attendance 88% this term,open,Mr Singh,0161 496 0223',
     ]);
     assert.equal(loaded.status, 'loaded');
     assert.equal(loaded.changed, 1, 'P-90 changed');
@@ -301,6 +301,8 @@ describe('Signposts', () => {
     assert.equal(await personOf('schools', 'P-90'), maisie, 'and its person');
     assert.deepEqual(await eventsOf('P-90'), ['Excluded for three days']);
     assert.deepEqual(await eventsOf('P-91'), ['Attendance 88% this term']);
+    const zoe = await db().selectFrom('signposts_records').select(['forenames', 'surname']).where('record_id', '=', 'P-91').executeTakeFirstOrThrow();
+    assert.deepEqual(zoe, { forenames: 'Zoë', surname: "O'Kafor-Ní Bhriain" }, 'names are stored exactly as sent');
     assert.notEqual(await personOf('schools', 'P-91'), maisie);
   });
   test('two loads of one source at the same time both land: the later is linked again against what the first wrote', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { databaseAnswers } from './index.js';
 import { openPglitePool } from './pglite-pool.js';
 
 describe('the embedded database pool', () => {
@@ -19,6 +20,25 @@ describe('the embedded database pool', () => {
     }
     assert.ok(timerFiredAfterMs !== undefined, `a timer fired while ${queries} queries ran`);
     assert.ok(timerFiredAfterMs < 1000, `the timer fired after ${Math.round(timerFiredAfterMs)} ms, not at the end of the run`);
+  });
+
+  it('is healthy while a long transaction keeps it busy, and not while one holds it doing nothing', async () => {
+    const holdFor = async (ms: number, work: (client: Awaited<ReturnType<typeof pool.connect>>) => Promise<unknown>) => {
+      const client = await pool.connect();
+      const started = performance.now();
+      try {
+        while (performance.now() - started < ms) await work(client);
+      } finally {
+        client.release();
+      }
+    };
+    const busy = holdFor(1500, (client) => client.query('SELECT pg_sleep(0.02)'));
+    assert.equal(await databaseAnswers(pool, 500), true, 'busy with a load');
+    await busy;
+    const idle = holdFor(1500, () => new Promise((resolve) => setTimeout(resolve, 50)));
+    assert.equal(await databaseAnswers(pool, 500), false, 'held with nothing answered');
+    await idle;
+    assert.equal(await databaseAnswers(pool, 500), true, 'free again');
   });
 
   it('answers queries in order, one connection at a time', async () => {

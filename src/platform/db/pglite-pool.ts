@@ -55,6 +55,7 @@ export async function openPglitePool(dataDir: string | undefined, template?: Blo
     return ready;
   }
 
+  let lastAnswered = performance.now();
   async function run(sql: string, params?: readonly unknown[]): Promise<QueryResultLike> {
     await fairTurn();
     const res =
@@ -62,6 +63,7 @@ export async function openPglitePool(dataDir: string | undefined, template?: Blo
         ? await pglite.query(sql, params as unknown[])
         : // exec allows several statements in one string (migrations); return the last result.
           await pglite.exec(sql).then((r) => r[r.length - 1] ?? { rows: [], affectedRows: 0, fields: [] });
+    lastAnswered = performance.now();
     const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '';
     return { rows: res.rows as Record<string, unknown>[], rowCount: res.affectedRows ?? res.rows.length, command };
   }
@@ -90,6 +92,7 @@ export async function openPglitePool(dataDir: string | undefined, template?: Blo
         client.release();
       }
     },
+    answeredWithin: (ms: number) => !pglite.closed && performance.now() - lastAnswered < ms,
     async end() {
       if (pglite.closed) return;
       const release = await acquire();

@@ -15,4 +15,9 @@ export interface SqlPool {
   connect(): Promise<SqlClient>;
   query(sql: string, params?: readonly unknown[]): Promise<QueryResultLike>;
   end(): Promise<void>;
+  /**
+   * Whether the database finished a query in the last `ms`. The embedded database has one connection: while a large
+   * load holds it, a health check waits, yet the database is plainly working.
+   */
+  answeredWithin?(ms: number): boolean;
 }

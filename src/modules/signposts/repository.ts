@@ -15,47 +15,16 @@ export interface ExistingRecord {
 }
 export type EventRow = Selectable<SignpostsTables['signposts_events']>;
 
-/** The columns the matcher needs, for every record at once. */
-export type LinkageRow = Pick<
-  RecordRow,
-  | 'id'
-  | 'source_code'
-  | 'record_id'
-  | 'person_id'
-  | 'forenames'
-  | 'surname'
-  | 'previous_names'
-  | 'aliases'
-  | 'dob'
-  | 'gender'
-  | 'address'
-  | 'postcode'
-  | 'identifiers'
->;
-
 /** Rows written per statement. */
 const ROWS_PER_STATEMENT = 2000;
-/** The columns a load writes, as the JSON rows it sends carry them. */
-const RECORD_COLUMNS = [
-  'source_code',
-  'record_id',
-  'person_id',
-  'forenames',
-  'surname',
-  'previous_names',
-  'aliases',
-  'dob',
-  'gender',
-  'address',
-  'postcode',
-  'uprn',
-  'identifiers',
-  'household',
-  'parent_record_id',
-  'content_hash',
-  'last_load_id',
-] as const;
-const EVENT_COLUMNS = ['record_pk', 'event_id', 'type', 'starts_on', 'ends_on', 'summary', 'status', 'professional', 'contact'] as const;
+/**
+ * Inserts rows sent as one JSON parameter and unpacked by the database: far quicker than binding every value of
+ * thousands of rows, and inside any parameter limit. The rows' keys are the columns.
+ */
+function insertJson(table: 'signposts_records' | 'signposts_events', rows: readonly Record<string, unknown>[]) {
+  const columns = sql.join(Object.keys(rows[0] ?? {}).map((c) => sql.ref(c)));
+  return sql`INSERT INTO ${sql.table(table)} (${columns}) SELECT ${columns} FROM jsonb_populate_recordset(NULL::${sql.table(table)}, ${JSON.stringify(rows)}::jsonb)`;
+}
 
 const LINKAGE_COLUMNS = [
   'id',
@@ -72,6 +41,8 @@ const LINKAGE_COLUMNS = [
   'postcode',
   'identifiers',
 ] as const;
+/** The columns the matcher needs, for every record at once. */
+export type LinkageRow = Pick<RecordRow, (typeof LINKAGE_COLUMNS)[number]>;
 
 /** A pair's key with the smaller record first, as the table keeps it. */
 export const pairKey = (a: number, b: number): [number, number] => (a < b ? [a, b] : [b, a]);
@@ -215,8 +186,6 @@ export function createSignpostsRepository(db: SignpostsDb) {
           .deleteFrom('signposts_events')
           .where('record_pk', 'in', changed.slice(i, i + ROWS_PER_STATEMENT))
           .execute();
-      // New records and all events go as one JSON parameter per statement, unpacked by the database: far quicker than
-      // binding every value of a thousand rows, and well inside any parameter limit.
       const added = items.flatMap((item, at) => (item.existingId ? [] : [at]));
       for (let i = 0; i < added.length; i += ROWS_PER_STATEMENT) {
         const batch = added.slice(i, i + ROWS_PER_STATEMENT);
@@ -233,10 +202,7 @@ export function createSignpostsRepository(db: SignpostsDb) {
             person_id: item.personId,
           };
         });
-        const inserted = await sql<{ id: number | string; record_id: string }>`
-          INSERT INTO signposts_records (${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))})
-          SELECT ${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))} FROM jsonb_populate_recordset(NULL::signposts_records, ${JSON.stringify(rows)}::jsonb)
-          RETURNING id, record_id`.execute(tx);
+        const inserted = await sql<{ id: number | string; record_id: string }>`${insertJson('signposts_records', rows)} RETURNING id, record_id`.execute(tx);
         // A source's record ids are unique, so each returned row finds its place by its record id.
         const idOf = new Map(inserted.rows.map((r) => [r.record_id, Number(r.id)]));
         for (const at of batch) ids[at] = idOf.get((items[at] as (typeof items)[number]).record.recordId) as number;
@@ -254,12 +220,7 @@ export function createSignpostsRepository(db: SignpostsDb) {
           contact: e.contact,
         })),
       );
-      for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT)
-        await sql`
-          INSERT INTO signposts_events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
-          SELECT ${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))} FROM jsonb_populate_recordset(NULL::signposts_events, ${JSON.stringify(events.slice(i, i + ROWS_PER_STATEMENT))}::jsonb)`.execute(
-          tx,
-        );
+      for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) await insertJson('signposts_events', events.slice(i, i + ROWS_PER_STATEMENT)).execute(tx);
       return ids;
     },
 

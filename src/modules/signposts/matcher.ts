@@ -248,7 +248,7 @@ export interface Relinked {
 
 /**
  * Every record from scratch: trains the model again and clusters everything, with staff decisions applied.
- * Too few records to learn from are linked with the starter model, or with `fixedModel` when given.
+ * Too few records to learn from are linked with the starter model; `fixedModel`, when given, is used instead of training.
  */
 export function relinkAll(records: readonly StoredRecord[], decisions: readonly Decision[], fixedModel?: LinkageModel): Relinked {
   const model = fixedModel ?? (records.length < MIN_TRAINING_RECORDS ? starterModel() : undefined);

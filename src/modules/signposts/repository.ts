@@ -158,14 +158,14 @@ export function createSignpostsRepository(db: SignpostsDb) {
         return {
           forenames: p.forenames,
           surname: p.surname,
-          previous_names: JSON.stringify(p.previousNames),
-          aliases: JSON.stringify(p.aliases),
+          previous_names: p.previousNames,
+          aliases: p.aliases,
           dob: p.dob,
           gender: p.gender,
           address: p.address,
           postcode: p.postcode,
           uprn: p.uprn,
-          identifiers: JSON.stringify(p.identifiers),
+          identifiers: p.identifiers,
           household: record.household,
           parent_record_id: record.parentRecordId,
           content_hash: hash,
@@ -174,13 +174,22 @@ export function createSignpostsRepository(db: SignpostsDb) {
       };
       const ids: number[] = items.map((item) => item.existingId ?? 0);
       const changed = items.flatMap((item) => (item.existingId ? [item.existingId] : []));
-      for (const item of items)
-        if (item.existingId)
-          await tx
-            .updateTable('signposts_records')
-            .set({ ...valuesOf(item.record, item.hash), last_seen_at: sql<Date>`now()` })
-            .where('id', '=', item.existingId)
-            .execute();
+      for (const item of items) {
+        if (!item.existingId) continue;
+        const values = valuesOf(item.record, item.hash);
+        // Bound one at a time, the JSON columns go as JSON text.
+        await tx
+          .updateTable('signposts_records')
+          .set({
+            ...values,
+            previous_names: JSON.stringify(values.previous_names),
+            aliases: JSON.stringify(values.aliases),
+            identifiers: JSON.stringify(values.identifiers),
+            last_seen_at: sql<Date>`now()`,
+          })
+          .where('id', '=', item.existingId)
+          .execute();
+      }
       for (let i = 0; i < changed.length; i += ROWS_PER_STATEMENT)
         await tx
           .deleteFrom('signposts_events')
@@ -191,16 +200,7 @@ export function createSignpostsRepository(db: SignpostsDb) {
         const batch = added.slice(i, i + ROWS_PER_STATEMENT);
         const rows = batch.map((at) => {
           const item = items[at] as (typeof items)[number];
-          const p = item.record.person;
-          return {
-            ...valuesOf(item.record, item.hash),
-            previous_names: p.previousNames,
-            aliases: p.aliases,
-            identifiers: p.identifiers,
-            source_code: source,
-            record_id: item.record.recordId,
-            person_id: item.personId,
-          };
+          return { ...valuesOf(item.record, item.hash), source_code: source, record_id: item.record.recordId, person_id: item.personId };
         });
         const inserted = await sql<{ id: number | string; record_id: string }>`${insertJson('signposts_records', rows)} RETURNING id, record_id`.execute(tx);
         // A source's record ids are unique, so each returned row finds its place by its record id.

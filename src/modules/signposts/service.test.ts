@@ -291,7 +291,7 @@ describe('Signposts', () => {
     const p90 = await idOf('P-90');
     const maisie = await personOf('schools', 'P-90');
     const loaded = await load('schools-2.csv', [
-      'P-90,Maisie,,Brook,21/06/2016,Female,"8 Quarry Close, Kingsmere",KM3 1EF,C123456789012,E-10,Fixed-term exclusion,2025-11-03,2025-11-05,Excluded for three days,closed,Ms Rahman,0161 496 0222',
+      'P-90,Maisie,Mai,Brook,21/06/2016,Female,"8 Quarry Close, Kingsmere",KM3 1EF,C123456789012,E-10,Fixed-term exclusion,2025-11-03,2025-11-05,Excluded for three days,closed,Ms Rahman,0161 496 0222',
       'P-91,Zoë,,O\'Kafor-Ní Bhriain,12/07/2013,Female,"3 Weir Road, Kingsmere",KM2 4CD,B123456789012,E-3,Attendance below 90%,2025-09-01,,Attendance 88% this term,open,Mr Singh,0161 496 0223',
     ]);
     assert.equal(loaded.status, 'loaded');
@@ -299,6 +299,11 @@ describe('Signposts', () => {
     assert.equal(loaded.added, 1, 'P-91 is new');
     assert.equal(await idOf('P-90'), p90, 'the changed record keeps its id');
     assert.equal(await personOf('schools', 'P-90'), maisie, 'and its person');
+    const updated = await db().selectFrom('signposts_records').select('aliases').where('record_id', '=', 'P-90').executeTakeFirstOrThrow();
+    assert.ok(
+      Array.isArray(updated.aliases) && JSON.stringify(updated.aliases).includes('Mai'),
+      `the new preferred name is stored: ${JSON.stringify(updated.aliases)}`,
+    );
     assert.deepEqual(await eventsOf('P-90'), ['Excluded for three days']);
     assert.deepEqual(await eventsOf('P-91'), ['Attendance 88% this term']);
     const zoe = await db().selectFrom('signposts_records').select(['forenames', 'surname']).where('record_id', '=', 'P-91').executeTakeFirstOrThrow();

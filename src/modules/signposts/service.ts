@@ -253,13 +253,14 @@ export function createSignpostsService(deps: SignpostsDeps) {
     const versionBefore = matcher?.version;
     const decisions = await decisionsOf();
     const linker = known ?? (await buildMatcher([], undefined));
-    /** Which records arrive (new or changed) and whom each joins, against the source's records as `executor` sees them. */
-    async function plan(executor: SignpostsDb) {
-      const existing = await repo.existing(
+    const existingIn = (executor: SignpostsDb) =>
+      repo.existing(
         executor,
         source.code,
         records.map((r) => r.recordId),
       );
+    /** Which records arrive (new or changed) and whom each joins, given the source's stored records. */
+    async function plan(existing: Map<string, ExistingRecord>) {
       const arriving: { record: SourceRecord; hash: string; existingId?: number; personId?: number }[] = [];
       const unchanged: number[] = [];
       for (const { record, hash } of hashed) {
@@ -275,7 +276,7 @@ export function createSignpostsService(deps: SignpostsDeps) {
     // Linking is most of a large load's work. It is done before the transaction, giving way to requests as it goes, and
     // done again inside only if the source's records changed meanwhile (another load of the same source).
     const previous = await repo.lastLoad(db, source.code);
-    let planned = previous && previous.checksum === checksum ? undefined : await plan(db);
+    let planned = previous && previous.checksum === checksum ? undefined : await plan(await existingIn(db));
     let applied: { stored: StoredRecord[]; merges: Map<string, string> } | undefined;
     let outgrown = false;
     const summary = await repo.transaction(async (tx) => {
@@ -300,12 +301,8 @@ export function createSignpostsService(deps: SignpostsDeps) {
         return { loadId, added: 0, changed: 0, status: 'unchanged' as const };
       }
       const loadId = await repo.insertLoad(tx, { ...base, status: 'loaded', added: 0, changed: 0 });
-      const now = await repo.existing(
-        tx,
-        source.code,
-        records.map((r) => r.recordId),
-      );
-      if (!planned || !sameRecords(planned.existing, now)) planned = await plan(tx);
+      const now = await existingIn(tx);
+      if (!planned || !sameRecords(planned.existing, now)) planned = await plan(now);
       const { arriving, unchanged, incoming, linked } = planned;
       await repo.touch(tx, unchanged, loadId);
       if (!linked) return { loadId, added: 0, changed: 0, status: 'loaded' as const };
